@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// Streams are the command's standard streams.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// usageError marks a mistake in the command line or the configuration.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// errReported says the failure was already printed in detail.
+var errReported = errors.New("one or more pushes failed")
+
+// Main runs cdkpush with args and returns the process exit code.
+func Main(ctx context.Context, args []string, s Streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil:
+		fmt.Fprintln(s.Err, "cdkpush: interrupted")
+		return exitInterrupted
+	case errors.Is(err, errReported):
+		fmt.Fprintln(s.Err, "cdkpush:", err)
+		return exitFailure
+	}
+	fmt.Fprintln(s.Err, "cdkpush:", err)
+	var u usageError
+	if errors.As(err, &u) {
+		fmt.Fprintln(s.Err, "Run 'cdkpush --help' for usage.")
+		return exitUsage
+	}
+	return exitFailure
+}

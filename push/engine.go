@@ -1,0 +1,41 @@
+package push
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/moby/moby/client"
+)
+
+// Engine is the part of the Docker Engine API client that push uses.
+// *client.Client satisfies it.
+type Engine interface {
+	ImageList(ctx context.Context, opts client.ImageListOptions) (client.ImageListResult, error)
+	ImageInspect(ctx context.Context, ref string,
+		opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	ImageTag(ctx context.Context, opts client.ImageTagOptions) (client.ImageTagResult, error)
+	ImagePush(ctx context.Context, ref string,
+		opts client.ImagePushOptions) (client.ImagePushResponse, error)
+	ImageRemove(ctx context.Context, ref string,
+		opts client.ImageRemoveOptions) (client.ImageRemoveResult, error)
+}
+
+// Connect opens a client for the Docker Engine at host ("unix:///...",
+// "tcp://..."), or at DOCKER_HOST (default /var/run/docker.sock) when host
+// is empty, and checks that it answers. The API version is negotiated, so
+// engines as old as API 1.41 work.
+func Connect(ctx context.Context, host string) (*client.Client, error) {
+	opts := []client.Opt{client.FromEnv}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	c, err := client.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the Docker Engine client: %w", err)
+	}
+	if _, err := c.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connecting to the Docker Engine at %s: %w", c.DaemonHost(), err)
+	}
+	return c, nil
+}

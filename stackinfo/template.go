@@ -1,0 +1,188 @@
+package stackinfo
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+const ecrRepositoryType = "AWS::ECR::Repository"
+
+// Sources a repository's name can come from, in Repository.Source.
+const (
+	SourceTemplate       = "template"
+	SourceOutputsFile    = "outputs-file"
+	SourceCloudFormation = "cloudformation"
+)
+
+// Repository is one ECR repository that a stack defines.
+type Repository struct {
+	// Stack is the CloudFormation name of the stack that defines it.
+	Stack string `json:"stack"`
+	// Path is the construct path, such as "WebApiStack/WorkerRepo".
+	Path string `json:"path"`
+	// LogicalID is the resource's logical id in the template.
+	LogicalID string `json:"logicalId"`
+	// Name is the repository name; empty while it is unknown.
+	Name string `json:"name"`
+	// Account and Region are the stack's.
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	// URI is ACCOUNT.dkr.ecr.REGION.SUFFIX/NAME; empty while the name,
+	// account or region is unknown.
+	URI string `json:"uri"`
+	// Source says where Name came from: SourceTemplate, SourceOutputsFile
+	// or SourceCloudFormation; empty while the name is unknown.
+	Source string `json:"source"`
+
+	// outputs are the template outputs whose value refers to this
+	// repository, by output key.
+	outputs map[string]outputRef
+}
+
+// outputRef tells how a template output refers to a repository.
+type outputRef int
+
+const (
+	// refOther: the output's value mentions the repository inside a larger
+	// expression, such as the Fn::Join the CDK writes for repositoryUri.
+	refOther outputRef = iota
+	// refName: the value is exactly {"Ref": id}, the repository name.
+	refName
+)
+
+type template struct {
+	Resources map[string]resource `json:"Resources"`
+	Outputs   map[string]output   `json:"Outputs"`
+}
+
+type resource struct {
+	Type       string          `json:"Type"`
+	Properties json.RawMessage `json:"Properties"`
+	Metadata   map[string]any  `json:"Metadata"`
+}
+
+type output struct {
+	Value any `json:"Value"`
+}
+
+// readRepositories returns the ECR repositories in the stack's template,
+// ordered by logical id. A name is filled in only when the template gives it
+// as a literal string; otherwise CloudFormation generates it at deploy time.
+func readRepositories(s Stack) ([]Repository, error) {
+	var t template
+	if err := readJSONFile(s.TemplateFile, &t); err != nil {
+		return nil, err
+	}
+	var repos []Repository
+	byID := map[string]int{}
+	for _, id := range sortedKeys(t.Resources) {
+		r := t.Resources[id]
+		if r.Type != ecrRepositoryType {
+			continue
+		}
+		repo := Repository{
+			Stack:     s.Name,
+			LogicalID: id,
+			Account:   s.Account,
+			Region:    s.Region,
+			Path:      constructPath(r.Metadata),
+		}
+		if len(r.Properties) > 0 {
+			var p struct {
+				RepositoryName any `json:"RepositoryName"`
+			}
+			if err := json.Unmarshal(r.Properties, &p); err != nil {
+				return nil, fmt.Errorf("parsing %s: Resources.%s.Properties: %w",
+					s.TemplateFile, id, err)
+			}
+			if name, ok := p.RepositoryName.(string); ok && name != "" {
+				repo.Name = name
+				repo.Source = SourceTemplate
+			}
+		}
+		byID[id] = len(repos)
+		repos = append(repos, repo)
+	}
+	for _, key := range sortedKeys(t.Outputs) {
+		value := t.Outputs[key].Value
+		refs := map[string]bool{}
+		collectRefs(value, refs)
+		var hit []string
+		for id := range refs {
+			if _, ok := byID[id]; ok {
+				hit = append(hit, id)
+			}
+		}
+		// An output that mixes several repositories says nothing exact
+		// about any one of them.
+		if len(hit) != 1 {
+			continue
+		}
+		repo := &repos[byID[hit[0]]]
+		if repo.outputs == nil {
+			repo.outputs = map[string]outputRef{}
+		}
+		kind := refOther
+		if isRef(value, hit[0]) {
+			kind = refName
+		}
+		repo.outputs[key] = kind
+	}
+	return repos, nil
+}
+
+// constructPath is the resource's aws:cdk:path metadata without the trailing
+// "/Resource" that L2 constructs add.
+func constructPath(meta map[string]any) string {
+	p, _ := meta["aws:cdk:path"].(string)
+	return strings.TrimSuffix(p, "/Resource")
+}
+
+// collectRefs adds to ids every logical id that v refers to through Ref or
+// Fn::GetAtt, at any depth.
+func collectRefs(v any, ids map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, sub := range v {
+			switch k {
+			case "Ref":
+				if id, ok := sub.(string); ok {
+					ids[id] = true
+				}
+			case "Fn::GetAtt":
+				switch att := sub.(type) {
+				case []any:
+					if len(att) > 0 {
+						if id, ok := att[0].(string); ok {
+							ids[id] = true
+						}
+					}
+				case string:
+					id, _, _ := strings.Cut(att, ".")
+					ids[id] = true
+				}
+			}
+			collectRefs(sub, ids)
+		}
+	case []any:
+		for _, sub := range v {
+			collectRefs(sub, ids)
+		}
+	}
+}
+
+func isRef(v any, id string) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 1 && m["Ref"] == id
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
