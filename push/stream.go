@@ -10,9 +10,9 @@ import (
 // message is one line of the engine's JSON stream. Engines report a failure
 // in "error", in "errorDetail", or in both.
 type message struct {
-	Status      string          `json:"status"`
-	ID          string          `json:"id"`
-	Error       string          `json:"error"`
+	Status      string `json:"status"`
+	ID          string `json:"id"`
+	Error       string `json:"error"`
 	ErrorDetail *struct {
 		Message string `json:"message"`
 	} `json:"errorDetail"`
