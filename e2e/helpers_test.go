@@ -87,7 +87,7 @@ func buildImage(t *testing.T, tag, content string) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
-		"Dockerfile": "FROM scratch\nCOPY payload.txt /payload.txt\n",
+		"Dockerfile":  "FROM scratch\nCOPY payload.txt /payload.txt\n",
 		"payload.txt": content,
 	}
 	for name, data := range files {
