@@ -97,8 +97,14 @@ func parseEndpoint(s string) (Endpoint, error) {
 			return Endpoint{}, fmt.Errorf("port %q is not a number from 1 to 65535", port)
 		}
 		host = h
-	} else if strings.Contains(s, ":") && !strings.HasPrefix(s, "[") {
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		host = s[1 : len(s)-1]
+	} else if strings.ContainsAny(s, ":[]") {
 		return Endpoint{}, fmt.Errorf("want HOST or HOST:PORT")
+	}
+	// Brackets enclose an IPv6 address and nothing else.
+	if strings.HasPrefix(s, "[") && (net.ParseIP(host) == nil || !strings.Contains(host, ":")) {
+		return Endpoint{}, fmt.Errorf("want HOST or HOST:PORT, with an IPv6 address in brackets")
 	}
 	plain := scheme == "http" || (scheme == "" && isLoopback(host))
 	return Endpoint{Host: s, PlainHTTP: plain}, nil

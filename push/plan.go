@@ -99,6 +99,11 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 		if err != nil {
 			return nil, err
 		}
+		tags := withExtra(tag, opts.Tags)
+		if len(tags) == 0 {
+			return nil, fmt.Errorf("image mapping %q: a reference by digest has no tag to "+
+				"push; name one with --tag", m.Key+"="+m.Image)
+		}
 		for _, i := range idx {
 			if mapped[i] {
 				return nil, fmt.Errorf("image mapping %q: repository %s is already mapped",
@@ -110,7 +115,7 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 					"repository %s is unknown: deploy its stack or pass the outputs file",
 					m.Key+"="+m.Image, label(repos[i]))
 			}
-			p.add(repos[i], m.Image, id, withExtra(tag, opts.Tags), opts.Endpoints)
+			p.add(repos[i], m.Image, id, tags, opts.Endpoints)
 		}
 	}
 

@@ -58,6 +58,10 @@ func (p *Pusher) Push(ctx context.Context, jobs []Job) []Result {
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
+				if err := ctx.Err(); err != nil {
+					results[i] = resultFor(j, StatusCancelled, "", err)
+					return
+				}
 				results[i] = p.pushOne(ctx, j)
 			case <-ctx.Done():
 				results[i] = resultFor(j, StatusCancelled, "", ctx.Err())

@@ -59,6 +59,9 @@ func readPushStream(r io.Reader, tag string, onStatus func(message)) (string, er
 			if text == "" {
 				text = m.ErrorDetail.Message
 			}
+			if text == "" {
+				text = "an error without a message"
+			}
 			return "", &StreamError{Message: text}
 		}
 		if len(m.Aux) > 0 {

@@ -54,7 +54,8 @@ type Project struct {
 // Resolve reads the project's assembly, selects stacks, and finds the name,
 // account, region and URI of every ECR repository they define. A name the
 // template does not give is taken from the outputs file, else from the
-// deployed stack; one that stays unknown is logged, not an error.
+// deployed stack; one that stays unknown (the stack is not deployed, say) is
+// logged, not an error. A CloudFormation call that fails is an error.
 func Resolve(ctx context.Context, opts Options) (*Project, error) {
 	log := opts.Logger
 	if log == nil {

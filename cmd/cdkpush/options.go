@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -117,7 +118,11 @@ func (o *options) load(flags *pflag.FlagSet) error {
 	o.JSON = v.GetBool("json")
 	o.Verbose = v.GetBool("verbose")
 	o.RegistryEndpoints = v.GetStringSlice("registry-endpoint")
-	o.Concurrency = v.GetInt("concurrency")
+	n, err := cast.ToIntE(v.Get("concurrency"))
+	if err != nil {
+		return usagef("concurrency %q: want a whole number", v.GetString("concurrency"))
+	}
+	o.Concurrency = n
 	o.DockerHost = v.GetString("docker-host")
 	if o.Concurrency < 1 {
 		return usagef("concurrency %d: want 1 or more", o.Concurrency)

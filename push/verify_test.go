@@ -1,0 +1,112 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cdkpush/cdkpush/login"
+)
+
+func TestManifestDigest(t *testing.T) {
+	const password = "s3cr3t-token-password"
+	tests := []struct {
+		name    string
+		status  int
+		digest  string // Docker-Content-Digest; "" sends none
+		want    string
+		wantErr string
+	}{
+		{name: "found", status: http.StatusOK, digest: digestA, want: digestA},
+		{name: "not found", status: http.StatusNotFound, want: ""},
+		{name: "unauthorized", status: http.StatusUnauthorized, wantErr: "401 Unauthorized"},
+		{name: "server error", status: http.StatusBadGateway, wantErr: "502 Bad Gateway"},
+		{name: "no digest header", status: http.StatusOK, wantErr: "no Docker-Content-Digest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter,
+				r *http.Request) {
+				if r.Method != http.MethodHead {
+					t.Errorf("registry: method = %s, want HEAD", r.Method)
+				}
+				if got, want := r.URL.Path, "/v2/team/base/manifests/1"; got != want {
+					t.Errorf("registry: path = %s, want %s", got, want)
+				}
+				accept := r.Header.Get("Accept")
+				for _, mt := range []string{
+					"application/vnd.docker.distribution.manifest.v2+json",
+					"application/vnd.docker.distribution.manifest.list.v2+json",
+					"application/vnd.oci.image.manifest.v1+json",
+					"application/vnd.oci.image.index.v1+json",
+				} {
+					if !strings.Contains(accept, mt) {
+						t.Errorf("registry: Accept = %q, want it to include %s", accept, mt)
+					}
+				}
+				if user, pass, ok := r.BasicAuth(); !ok || user != "AWS" || pass != password {
+					t.Errorf("registry: basic auth = %q, %q, %v, want AWS, %q, true",
+						user, pass, ok, password)
+				}
+				if tt.digest != "" {
+					w.Header().Set("Docker-Content-Digest", tt.digest)
+				}
+				w.WriteHeader(tt.status)
+			}))
+			defer srv.Close()
+			ep := Endpoint{Host: strings.TrimPrefix(srv.URL, "http://"), PlainHTTP: true}
+			creds := login.Credentials{Username: "AWS", Password: password}
+
+			got, err := ManifestDigest(context.Background(), srv.Client(), ep, "team/base", "1",
+				creds)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ManifestDigest() = %q, %v, want error containing %q",
+						got, err, tt.wantErr)
+				}
+				for _, want := range []string{ep.Host, "team/base:1"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("ManifestDigest() = %v, want error naming %s", err, want)
+					}
+				}
+				if strings.Contains(err.Error(), password) {
+					t.Errorf("ManifestDigest() = %v, which holds the password", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ManifestDigest() = %q, %v, want %q, nil", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestManifestDigestUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	ep := Endpoint{Host: strings.TrimPrefix(srv.URL, "http://"), PlainHTTP: true}
+	srv.Close()
+	creds := login.Credentials{Username: "AWS", Password: "s3cr3t"}
+	got, err := ManifestDigest(context.Background(), http.DefaultClient, ep, "web-api", "1",
+		creds)
+	if err == nil || !strings.Contains(err.Error(), ep.Host) {
+		t.Fatalf("ManifestDigest() = %q, %v, want an error naming %s", got, err, ep.Host)
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("ManifestDigest() = %v, which holds the password", err)
+	}
+}
+
+func TestManifestDigestCancelled(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	ep := Endpoint{Host: strings.TrimPrefix(srv.URL, "http://"), PlainHTTP: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ManifestDigest(ctx, srv.Client(), ep, "web-api", "1", login.Credentials{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("ManifestDigest() = %v, want context.Canceled", err)
+	}
+}
