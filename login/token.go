@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,8 +22,8 @@ type ECRAPI interface {
 }
 
 // Credentials are a registry user name and password, as ECR issues them.
-// Formatting them with any fmt verb or logging them with slog shows the
-// registry and user, never the password.
+// Formatting them with any fmt verb, logging them with slog or encoding them
+// as JSON shows the registry and user, never the password.
 type Credentials struct {
 	// Username is always "AWS" for ECR.
 	Username string
@@ -49,6 +50,11 @@ func (c Credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.Strin
 
 // LogValue makes slog print String.
 func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON encodes String, so that JSON logs of values that hold
+// Credentials, which slog's JSONHandler encodes with encoding/json, redact
+// too.
+func (c Credentials) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 // DecodeToken splits an ECR authorization token, base64 of "AWS:PASSWORD",
 // into user and password. Its errors never include the token.

@@ -11,8 +11,8 @@ import (
 
 // maxFileSize caps every JSON file this package reads. Real assembly files
 // are far smaller; the cap keeps a corrupt or hostile file from exhausting
-// memory.
-const maxFileSize = 64 << 20
+// memory. It is a variable only so that tests can lower it.
+var maxFileSize int64 = 64 << 20
 
 // readJSONFile decodes the JSON file at path into v. Its errors name the file
 // and, for syntax and type errors, where in the file the problem is.
@@ -26,7 +26,7 @@ func readJSONFile(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	if len(data) > maxFileSize {
+	if int64(len(data)) > maxFileSize {
 		return fmt.Errorf("reading %s: file is larger than %d MiB", path, maxFileSize>>20)
 	}
 	return decodeJSON(path, data, v)
@@ -54,13 +54,13 @@ func decodeJSON(name string, data []byte, v any) error {
 	return fmt.Errorf("parsing %s: %w", name, err)
 }
 
-// position turns a byte offset into a 1-based line and column.
+// position returns the 1-based line and column of the byte where a
+// json.SyntaxError stopped. Its Offset counts the bytes read, so that byte
+// is the one at offset-1.
 func position(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	before := data[:offset]
+	i := max(min(offset, int64(len(data)))-1, 0)
+	before := data[:i]
 	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	col = int(i) - bytes.LastIndexByte(before, '\n')
 	return line, col
 }
