@@ -7,7 +7,7 @@ FUZZTIME ?= 10s
 # moto_server comes with the machine, under pyenv's shims.
 export PATH := $(PATH):$(HOME)/.pyenv/shims:/root/.pyenv/shims
 
-.PHONY: build deps demo test lint unit fuzz synth clean
+.PHONY: build deps demo test lint unit fuzz synth clean bench bench-login bench-plan bench-push
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/cdkpush ./cmd/cdkpush
@@ -33,6 +33,33 @@ unit:
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
+
+# Benchmarks: each prints its figures; none is a pass/fail test.
+bench: bench-login bench-plan bench-push
+
+# cdkpush login --print-password against aws ecr get-login-password on one
+# moto. The aws CLI is Debian's awscli (2.9), installed if missing.
+AWS_CLI ?= /usr/bin/aws
+bench-login: deps build
+	@test -x $(AWS_CLI) || { apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends awscli; }
+	$(GO) run ./bench/loginbench -cdkpush bin/cdkpush -aws $(AWS_CLI)
+
+# cdkpush against the shell script it replaces (bench/push.sh: aws CLI and
+# docker CLI), 8 images of 3 x 8 MiB to the 8 repositories of
+# testdata/repos's BenchStack, on a fresh registry per run.
+bench-push: deps build
+	@test -x $(AWS_CLI) || { apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends awscli; }
+	$(GO) run ./bench/pushbench -cdkpush bin/cdkpush -aws $(AWS_CLI)
+
+# plan --offline on a generated assembly of 500 stacks, 2,000 repositories
+# and 200 image assets: Go benchmarks in-process, then the built binary's
+# wall time, CPU time and peak memory. The target is 100 ms and 64 MB.
+bench-plan: build
+	$(GO) test -run '^$$' -bench 'PlanOffline|ResolveOffline' -benchmem -count 5 \
+		./cmd/cdkpush ./bench/synth
+	$(GO) run ./bench/planbench -cdkpush bin/cdkpush
 
 # Regenerate testdata/*/cdk.out with the real CDK CLI (needs the npm registry).
 synth:

@@ -54,8 +54,10 @@ func TestPushExample(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res := cdkpush(t, dir, "-v", "--registry-endpoint", env.rig.Registry.Addr,
-		"--image", "WebApiStack/WorkerRepo=worker:dev")
+	// The engine pushes here (--upload engine), so that it records what it
+	// pushed; the default, direct upload, is tested in push_*_test.go.
+	res := cdkpush(t, dir, "-v", "--upload", "engine", "--registry-endpoint",
+		env.rig.Registry.Addr, "--image", "WebApiStack/WorkerRepo=worker:dev")
 	if res.code != 0 {
 		t.Fatalf("cdkpush exit code = %d, want 0", res.code)
 	}
@@ -141,13 +143,16 @@ func TestPushMissingLocalImage(t *testing.T) {
 
 // TestPushFailureInStream: the engine answers a failed push with HTTP 200
 // and an error line; cdkpush must see it, report the push as failed and
-// exit non-zero.
+// exit non-zero. The registry (behind a fault proxy) accepts the layers and
+// refuses the manifest, so every check before the push passes.
 func TestPushFailureInStream(t *testing.T) {
 	dir := copyProject(t, "example")
 	deployExample(t, dir, "e2e3")
 	buildImage(t, "web-api:2.0.0", "web api 2.0.0")
-	// Nothing listens on port 1.
-	res := cdkpush(t, dir, "--registry-endpoint", "127.0.0.1:1", "--stack", "WebApiStack")
+	proxy := newFaultProxy(t)
+	proxy.refuse["manifest PUT"] = 400
+	res := cdkpush(t, dir, "--upload", "engine", "--registry-endpoint", proxy.Addr,
+		"--stack", "WebApiStack")
 	if res.code != 1 {
 		t.Errorf("cdkpush exit code = %d, want 1", res.code)
 	}
@@ -155,7 +160,11 @@ func TestPushFailureInStream(t *testing.T) {
 		t.Errorf("stdout = %q, want no digest", res.stdout)
 	}
 	if !strings.Contains(res.stderr, "web-api:2.0.0 to "+exampleHost+"/web-api:2.0.0") ||
-		!strings.Contains(res.stderr, "connection refused") {
+		!strings.Contains(res.stderr, "the engine reported") ||
+		!strings.Contains(res.stderr, "manifest invalid") {
 		t.Errorf("stderr = %q, want the failed push and the engine's reason", res.stderr)
+	}
+	if n := proxy.Seen("manifest PUT"); n != 1 {
+		t.Errorf("the registry saw %d manifest PUTs, want 1: a refusal is not retried", n)
 	}
 }

@@ -99,9 +99,20 @@ func (f *fakeECR) start(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// tokenAnswer is a successful GetAuthorizationToken answer.
+// motoExpiry is the expiry moto gives every token: long past.
+var motoExpiry = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// tokenAnswer is a successful GetAuthorizationToken answer with moto's
+// expiry.
 func tokenAnswer(token, endpoint string) string {
-	data := map[string]any{"authorizationToken": token, "expiresAt": 1.4200704e9}
+	return tokenAnswerAt(token, endpoint, motoExpiry)
+}
+
+// tokenAnswerAt is a successful GetAuthorizationToken answer whose token
+// expires at expires.
+func tokenAnswerAt(token, endpoint string, expires time.Time) string {
+	data := map[string]any{"authorizationToken": token,
+		"expiresAt": float64(expires.UnixMilli()) / 1000}
 	if endpoint != "" {
 		data["proxyEndpoint"] = endpoint
 	}

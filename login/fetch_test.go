@@ -123,8 +123,8 @@ func TestFetchCredentialsErrors(t *testing.T) {
 			account: testAccount,
 			status:  http.StatusOK,
 			answer:  tokenAnswer("AWS:"+testPassword, testEndpoint),
-			wantErr: []string{"decoding the ECR authorization token for account 123456789012",
-				"not valid base64"},
+			wantErr: []string{"getting an ECR authorization token for account 123456789012",
+				"decoding the answer", "not valid base64"},
 			token: "AWS:" + testPassword,
 		},
 		{

@@ -21,7 +21,8 @@ import (
 func registryAnswer(req ecrRequest) (int, string) {
 	account := req.account()
 	endpoint := fmt.Sprintf("https://%s.dkr.ecr.%s.amazonaws.com", account, req.Region)
-	return http.StatusOK, tokenAnswer(b64("AWS:"+registryPassword(account, req.Region)), endpoint)
+	return http.StatusOK, tokenAnswerAt(b64("AWS:"+registryPassword(account, req.Region)),
+		endpoint, time.Now().Add(12*time.Hour))
 }
 
 // registryPassword is the password registryAnswer gives.
@@ -188,9 +189,9 @@ func TestProviderErrors(t *testing.T) {
 				t.Errorf("Credentials() error = %v, want one naming the account", err)
 			}
 		}
-		// The answer, an error too, is kept for the registry.
-		if n := len(f.calls()); n != 1 {
-			t.Errorf("ECR got %d requests, want 1", n)
+		// An error is not kept: each call asks again.
+		if n := len(f.calls()); n != 2 {
+			t.Errorf("ECR got %d requests, want 2", n)
 		}
 	})
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 )
 
 // ECRAPI is the part of the ECR client that login uses. *ecr.Client
@@ -81,39 +82,78 @@ func DecodeToken(token string) (user, password string, err error) {
 
 // FetchCredentials calls GetAuthorizationToken for the registry of
 // accountID (the caller's own registry when accountID is empty) and decodes
-// the answer.
+// the answer. It makes one request; retries are the client's own.
 func FetchCredentials(ctx context.Context, api ECRAPI, accountID string) (Credentials, error) {
+	c, err := fetchPrivate(ctx, api, accountID)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("getting an ECR authorization token for account %s: %w",
+			orCaller(accountID), err)
+	}
+	return c, nil
+}
+
+// fetchPrivate does the work of FetchCredentials. Its errors do not say
+// which account they are about.
+func fetchPrivate(ctx context.Context, api ECRAPI, accountID string) (Credentials, error) {
 	in := &ecr.GetAuthorizationTokenInput{}
 	if accountID != "" {
 		in.RegistryIds = []string{accountID}
 	}
 	out, err := api.GetAuthorizationToken(ctx, in)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("getting an ECR authorization token for account %s: %w",
-			orCaller(accountID), err)
+		return Credentials{}, err
 	}
 	if len(out.AuthorizationData) == 0 {
-		return Credentials{}, fmt.Errorf("getting an ECR authorization token for account %s: "+
-			"the answer holds no authorization data", orCaller(accountID))
+		return Credentials{}, errors.New("the answer holds no authorization data")
 	}
 	data := out.AuthorizationData[0]
 	user, password, err := DecodeToken(aws.ToString(data.AuthorizationToken))
 	if err != nil {
-		return Credentials{}, fmt.Errorf("decoding the ECR authorization token for account %s: %w",
-			orCaller(accountID), err)
+		return Credentials{}, fmt.Errorf("decoding the answer: %w", err)
 	}
 	endpoint := aws.ToString(data.ProxyEndpoint)
 	host := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(endpoint,
 		"https://"), "http://"), "/")
 	if host == "" {
-		return Credentials{}, fmt.Errorf("getting an ECR authorization token for account %s: "+
-			"the answer has no proxy endpoint", orCaller(accountID))
+		return Credentials{}, errors.New("the answer has no proxy endpoint")
 	}
 	return Credentials{
 		Username:  user,
 		Password:  password,
 		Registry:  host,
 		ExpiresAt: aws.ToTime(data.ExpiresAt),
+	}, nil
+}
+
+// FetchPublicCredentials calls the ECR Public GetAuthorizationToken, whose
+// token works for public.ecr.aws, and decodes the answer. The client must be
+// for us-east-1, the one region of the ECR Public API.
+func FetchPublicCredentials(ctx context.Context, api ECRPublicAPI) (Credentials, error) {
+	c, err := fetchPublic(ctx, api)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("getting an ECR Public authorization token: %w", err)
+	}
+	return c, nil
+}
+
+// fetchPublic does the work of FetchPublicCredentials.
+func fetchPublic(ctx context.Context, api ECRPublicAPI) (Credentials, error) {
+	out, err := api.GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{})
+	if err != nil {
+		return Credentials{}, err
+	}
+	if out.AuthorizationData == nil {
+		return Credentials{}, errors.New("the answer holds no authorization data")
+	}
+	user, password, err := DecodeToken(aws.ToString(out.AuthorizationData.AuthorizationToken))
+	if err != nil {
+		return Credentials{}, fmt.Errorf("decoding the answer: %w", err)
+	}
+	return Credentials{
+		Username:  user,
+		Password:  password,
+		Registry:  publicHost,
+		ExpiresAt: aws.ToTime(out.AuthorizationData.ExpiresAt),
 	}, nil
 }
 

@@ -56,7 +56,8 @@ func ParseEndpoints(values []string) (Endpoints, error) {
 		}
 		registry = strings.ToLower(strings.TrimSpace(registry))
 		if registry == "" {
-			return Endpoints{}, fmt.Errorf("registry endpoint %q: the registry before = is empty", v)
+			return Endpoints{}, fmt.Errorf("registry endpoint %q: the registry before = is "+
+				"empty", v)
 		}
 		if e.byRegistry == nil {
 			e.byRegistry = map[string]Endpoint{}

@@ -18,6 +18,8 @@ type Engine interface {
 		opts client.ImagePushOptions) (client.ImagePushResponse, error)
 	ImageRemove(ctx context.Context, ref string,
 		opts client.ImageRemoveOptions) (client.ImageRemoveResult, error)
+	ImageSave(ctx context.Context, images []string,
+		opts ...client.ImageSaveOption) (client.ImageSaveResult, error)
 }
 
 // Connect opens a client for the Docker Engine at host ("unix:///...",
@@ -29,6 +31,13 @@ func Connect(ctx context.Context, host string) (*client.Client, error) {
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
 	}
+	return ConnectWith(ctx, opts...)
+}
+
+// ConnectWith opens a client for the Docker Engine that opts name, such as
+// the endpoint of a docker context, and checks that it answers, negotiating
+// the API version.
+func ConnectWith(ctx context.Context, opts ...client.Opt) (*client.Client, error) {
 	c, err := client.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Docker Engine client: %w", err)

@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -27,6 +28,12 @@ type fakeEngine struct {
 	ids     []string          // image ids, in ImageList order
 	tags    map[string]string // familiar "name:tag" → image id
 	aliases map[string]string // other references ImageInspect knows, such as by digest
+	// platforms and repoDigests are what ImageInspect tells of an image
+	// id; an image without a platform is linux/amd64.
+	platforms   map[string]Platform
+	repoDigests map[string][]string
+	// saved are the docker save archives ImageSave answers, by image id.
+	saved map[string][]byte
 
 	// listErr and inspectErr, when set, are returned by ImageList and
 	// ImageInspect.
@@ -48,7 +55,9 @@ type fakeEngine struct {
 // newFakeEngine holds images as ImageList would list them. A RepoTags entry
 // "<none>:<none>" is kept as an untagged image.
 func newFakeEngine(images ...image.Summary) *fakeEngine {
-	e := &fakeEngine{tags: map[string]string{}, aliases: map[string]string{}}
+	e := &fakeEngine{tags: map[string]string{}, aliases: map[string]string{},
+		platforms: map[string]Platform{}, repoDigests: map[string][]string{},
+		saved: map[string][]byte{}}
 	for _, img := range images {
 		e.ids = append(e.ids, img.ID)
 		for _, t := range img.RepoTags {
@@ -153,8 +162,15 @@ func (e *fakeEngine) ImageInspect(ctx context.Context, ref string,
 		return client.ImageInspectResult{},
 			cerrdefs.ErrNotFound.WithMessage("No such image: " + ref)
 	}
+	plat, ok := e.platforms[id]
+	if !ok {
+		plat = Platform{OS: "linux", Architecture: "amd64"}
+	}
 	return client.ImageInspectResult{
-		InspectResponse: image.InspectResponse{ID: id, RepoTags: e.tagsOf(id)},
+		InspectResponse: image.InspectResponse{
+			ID: id, RepoTags: e.tagsOf(id), RepoDigests: e.repoDigests[id],
+			Os: plat.OS, Architecture: plat.Architecture, Variant: plat.Variant,
+		},
 	}, nil
 }
 
@@ -190,6 +206,24 @@ func (e *fakeEngine) ImageRemove(ctx context.Context, ref string,
 	}
 	delete(e.tags, key)
 	return client.ImageRemoveResult{}, nil
+}
+
+func (e *fakeEngine) ImageSave(ctx context.Context, images []string,
+	_ ...client.ImageSaveOption) (client.ImageSaveResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.record("save %s", strings.Join(images, " "))
+	if len(images) != 1 {
+		return nil, fmt.Errorf("fake engine saves one image at a time, not %q", images)
+	}
+	data, ok := e.saved[images[0]]
+	if !ok {
+		return nil, cerrdefs.ErrNotFound.WithMessage("No such image: " + images[0])
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
 func (e *fakeEngine) ImagePush(ctx context.Context, ref string,
@@ -241,7 +275,7 @@ func (e *fakeEngine) pushToRegistry(ref, id string) string {
 	tagged := reference.TagNameOnly(named).(reference.NamedTagged)
 	digest := digestFor(id)
 	if e.registry != nil {
-		e.registry.put(reference.Path(named), tagged.Tag(), digest)
+		e.registry.put(reference.Path(named), tagged.Tag(), digest, id)
 	}
 	return successStream(reference.Path(named), tagged.Tag(), digest)
 }
@@ -284,61 +318,131 @@ func (r *pushResponse) JSONMessages(context.Context) iter.Seq2[jsonstream.Messag
 
 func (r *pushResponse) Wait(context.Context) error { return nil }
 
-// fakeRegistry answers HEAD /v2/NAME/manifests/TAG like a Distribution
-// registry with one user.
+// fakeRegistry answers GET and HEAD /v2/NAME/manifests/REF like a
+// Distribution registry with one user. Every manifest it holds is a
+// single-image manifest naming an image config, unless set as an index.
 type fakeRegistry struct {
 	t        *testing.T
 	password string
 
 	mu        sync.Mutex
-	manifests map[string]string // "name:tag" → digest
-	override  map[string]string // "name:tag" → digest answered instead
-	status    int               // answered instead of the manifest, when set
+	manifests map[string]fakeManifest // "name:tag" or "name@digest" → manifest
+	override  map[string]string       // "name:tag" → digest answered instead
+	status    int                     // answered instead of the manifest, when set
+	// answer, when set, may answer a request instead of the registry: it
+	// returns the status to answer, or 0 to go on.
+	answer   func(method, ref, password string) int
+	requests []string // "METHOD name:tag"
 }
 
-func (r *fakeRegistry) put(name, tag, digest string) {
+// fakeManifest is a manifest the fake registry holds.
+type fakeManifest struct {
+	digest string
+	config string
+	// index, when set, makes the manifest an index of these entries.
+	index []IndexEntry
+}
+
+// put stores a manifest of the image config under name:tag.
+func (r *fakeRegistry) put(name, tag, digest, config string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.manifests[name+":"+tag] = digest
+	r.manifests[name+":"+tag] = fakeManifest{digest: digest, config: config}
+}
+
+// putIndex stores an index under name:tag and its entries' manifests by
+// digest; configs maps each entry's digest to its image config.
+func (r *fakeRegistry) putIndex(name, tag, digest string, entries []IndexEntry,
+	configs map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.manifests[name+":"+tag] = fakeManifest{digest: digest, index: entries}
+	for _, e := range entries {
+		r.manifests[name+"@"+e.Digest] = fakeManifest{digest: e.Digest, config: configs[e.Digest]}
+	}
+}
+
+// Requests returns a copy of the requests so far.
+func (r *fakeRegistry) Requests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.requests)
 }
 
 func (r *fakeRegistry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if req.Method != http.MethodHead {
-		r.t.Errorf("registry: method = %s, want HEAD", req.Method)
-	}
-	if user, pass, ok := req.BasicAuth(); !ok || user != "AWS" || pass != r.password {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+	if req.Method != http.MethodHead && req.Method != http.MethodGet {
+		r.t.Errorf("registry: method = %s, want HEAD or GET", req.Method)
 	}
 	rest, ok := strings.CutPrefix(req.URL.Path, "/v2/")
-	name, tag, ok2 := strings.Cut(rest, "/manifests/")
+	name, ref, ok2 := strings.Cut(rest, "/manifests/")
 	if !ok || !ok2 {
 		r.t.Errorf("registry: unexpected path %s", req.URL.Path)
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	key := name + ":" + ref
+	if strings.Contains(ref, ":") {
+		key = name + "@" + ref
+	}
+	_, pass, _ := req.BasicAuth()
+	r.mu.Lock()
+	r.requests = append(r.requests, req.Method+" "+key)
+	answer := r.answer
+	r.mu.Unlock()
+	if answer != nil {
+		if code := answer(req.Method, key, pass); code != 0 {
+			w.WriteHeader(code)
+			return
+		}
+	}
+	if user, pass, ok := req.BasicAuth(); !ok || user != "AWS" || pass != r.password {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	r.mu.Lock()
 	status := r.status
-	digest, found := r.manifests[name+":"+tag]
-	if d, ok := r.override[name+":"+tag]; ok {
-		digest, found = d, true
+	m, found := r.manifests[key]
+	if d, ok := r.override[key]; ok {
+		m, found = fakeManifest{digest: d, config: configOther}, true
 	}
 	r.mu.Unlock()
 	switch {
 	case status != 0:
 		w.WriteHeader(status)
+		return
 	case !found:
 		w.WriteHeader(http.StatusNotFound)
-	default:
-		w.Header().Set("Docker-Content-Digest", digest)
-		w.WriteHeader(http.StatusOK)
+		return
+	}
+	body := `{"schemaVersion":2,"mediaType":"` + mediaDockerManifest + `",` +
+		`"config":{"mediaType":"application/vnd.docker.container.image.v1+json",` +
+		`"digest":"` + m.config + `","size":1}}`
+	if m.index != nil {
+		var entries []string
+		for _, e := range m.index {
+			entries = append(entries, `{"mediaType":"`+mediaOCIManifest+`","digest":"`+
+				e.Digest+`","size":1,"platform":{"os":"`+e.Platform.OS+
+				`","architecture":"`+e.Platform.Architecture+`"}}`)
+		}
+		body = `{"schemaVersion":2,"mediaType":"` + mediaOCIIndex + `","manifests":[` +
+			strings.Join(entries, ",") + `]}`
+	}
+	w.Header().Set("Docker-Content-Digest", m.digest)
+	w.Header().Set("Content-Type", mediaDockerManifest)
+	w.WriteHeader(http.StatusOK)
+	if req.Method == http.MethodGet {
+		_, _ = io.WriteString(w, body)
 	}
 }
+
+// configOther is the image config of manifests the fake registry holds
+// for no local image.
+const configOther = "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 
 // newFakeRegistry starts a registry and returns it with its endpoint.
 func newFakeRegistry(t *testing.T, password string) (*fakeRegistry, Endpoint) {
 	t.Helper()
-	r := &fakeRegistry{t: t, password: password, manifests: map[string]string{},
+	r := &fakeRegistry{t: t, password: password, manifests: map[string]fakeManifest{},
 		override: map[string]string{}}
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

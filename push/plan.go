@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -47,6 +48,15 @@ type Job struct {
 	Endpoint Endpoint `json:"-"`
 	// Tag is the tag to push.
 	Tag string `json:"tag"`
+	// Local is the engine's inspection of the local image; nil until
+	// MakePlan or the Pusher inspects it.
+	Local *LocalImage `json:"-"`
+	// Platform is the platform the pushed image must have; the zero value
+	// accepts any.
+	Platform Platform `json:"-"`
+	// Immutable says the repository refuses to move this tag to another
+	// image once it exists, as CheckRepositories found.
+	Immutable bool `json:"-"`
 }
 
 // Target is the reference the engine pushes: ENDPOINT/NAME:TAG.
@@ -75,6 +85,11 @@ type PlanOptions struct {
 	Tags []string
 	// Endpoints replace registry hosts.
 	Endpoints Endpoints
+	// Platform, when set, is the platform every pushed image must have;
+	// MakePlan refuses local images of another.
+	// TODO: take an image asset's own platform from its asset manifest once
+	// cdkpush pushes assets; until then one platform applies to the run.
+	Platform Platform
 }
 
 // MakePlan matches repositories with local images. A mapping that names no
@@ -88,6 +103,7 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 		}
 	}
 	p := &Plan{}
+	images := &imageCache{engine: engine}
 	mapped := make([]bool, len(repos))
 	for _, m := range opts.Mappings {
 		idx := reposFor(repos, m.Key)
@@ -95,10 +111,12 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 			return nil, fmt.Errorf("image mapping %q: no repository has that name or construct "+
 				"path (repositories: %s)", m.Key+"="+m.Image, describe(repos))
 		}
-		id, tag, err := inspectMapped(ctx, engine, m)
+		img, tag, err := inspectMapped(ctx, engine, m)
 		if err != nil {
 			return nil, err
 		}
+		id := img.ID
+		images.add(img)
 		tags := withExtra(tag, opts.Tags)
 		if len(tags) == 0 {
 			return nil, fmt.Errorf("image mapping %q: a reference by digest has no tag to "+
@@ -151,7 +169,41 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 			p.add(r, matches[0].ref, matches[0].id, opts.Tags, opts.Endpoints)
 		}
 	}
-	return p, p.check()
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if err := p.inspect(ctx, images, opts.Platform); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// inspect attaches each job's local image, inspecting every image once,
+// and refuses images of another platform than the one asked for.
+func (p *Plan) inspect(ctx context.Context, images *imageCache, want Platform) error {
+	var wrong []error
+	seen := map[string]bool{}
+	for i := range p.Jobs {
+		j := &p.Jobs[i]
+		img, err := images.get(ctx, j.ImageID, j.Image)
+		if err != nil {
+			return err
+		}
+		j.Local, j.Platform = img, want
+		if want.IsZero() || want.Matches(img.Platform) || seen[j.ImageID] {
+			continue
+		}
+		seen[j.ImageID] = true
+		wrong = append(wrong, platformError(j.Image, img, want))
+	}
+	return errors.Join(wrong...)
+}
+
+// platformError says that a local image is not of the wanted platform.
+func platformError(ref string, img *LocalImage, want Platform) error {
+	return fmt.Errorf("checking the platform of local image %q (%s): it is %s, not %s "+
+		"as --platform asks; build it for %s or push another image", ref, shortID(img.ID),
+		img.Platform, want, want)
 }
 
 func (p *Plan) add(r stackinfo.Repository, image, id string, tags []string, eps Endpoints) {
@@ -196,10 +248,11 @@ func (p *Plan) check() error {
 }
 
 // inspectMapped finds a mapped local image and the tag it is pushed under.
-func inspectMapped(ctx context.Context, engine Engine, m Mapping) (id, tag string, err error) {
+func inspectMapped(ctx context.Context, engine Engine,
+	m Mapping) (img *LocalImage, tag string, err error) {
 	ref, err := reference.ParseNormalizedNamed(m.Image)
 	if err != nil {
-		return "", "", fmt.Errorf("image mapping %q: %q is not an image reference: %w",
+		return nil, "", fmt.Errorf("image mapping %q: %q is not an image reference: %w",
 			m.Key+"="+m.Image, m.Image, err)
 	}
 	if _, digested := ref.(reference.Digested); !digested {
@@ -210,13 +263,13 @@ func inspectMapped(ctx context.Context, engine Engine, m Mapping) (id, tag strin
 	}
 	info, err := engine.ImageInspect(ctx, m.Image)
 	if cerrdefs.IsNotFound(err) {
-		return "", "", fmt.Errorf("image mapping %q: local image %q not found",
+		return nil, "", fmt.Errorf("image mapping %q: local image %q not found",
 			m.Key+"="+m.Image, m.Image)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("inspecting local image %q: %w", m.Image, err)
+		return nil, "", fmt.Errorf("inspecting local image %q: %w", m.Image, err)
 	}
-	return info.ID, tag, nil
+	return localImage(info), tag, nil
 }
 
 func withExtra(tag string, extra []string) []string {

@@ -594,6 +594,12 @@ func TestMakePlanEndpointOverride(t *testing.T) {
 		},
 	}
 	opt := cmpopts.IgnoreUnexported(stackinfo.Repository{})
+	for i, id := range []string{idWeb, idBase} {
+		if l := plan.Jobs[i].Local; l == nil || l.ID != id {
+			t.Errorf("MakePlan() job %d Local = %+v, want the inspection of %s", i, l, id)
+		}
+	}
+	opt = cmp.Options{opt, cmpopts.IgnoreFields(Job{}, "Local")}
 	if diff := cmp.Diff(want, plan.Jobs, opt); diff != "" {
 		t.Fatalf("MakePlan() jobs (-want +got):\n%s", diff)
 	}

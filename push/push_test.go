@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/google/go-cmp/cmp"
 	"github.com/moby/moby/api/types/image"
 
@@ -33,6 +34,14 @@ func credentials(err error) CredentialsFunc {
 		return login.Credentials{Username: "AWS", Password: testPassword, Registry: ecrHost}, nil
 	}
 }
+
+// errMissingAuth is what the Engine API client returns when the engine
+// answers a push without X-Registry-Auth with HTTP 400.
+var errMissingAuth = cerrdefs.ErrInvalidArgument.WithMessage(
+	"Bad parameters and missing X-Registry-Auth: EOF")
+
+// fastRetry retries without waiting long, for tests.
+var fastRetry = RetryPolicy{Tries: 3, Initial: time.Millisecond, Max: 2 * time.Millisecond}
 
 // webJob pushes web-api:1.2.3 (idWeb) to repository web-api through ep.
 func webJob(ep Endpoint, tag string) Job {
@@ -74,6 +83,8 @@ func TestPusherPush(t *testing.T) {
 		registryStatus int
 		inspectErr     error
 		credsErr       error
+		// planned says the plan inspected the image already.
+		planned bool
 
 		wantStatus string
 		wantDigest string
@@ -88,7 +99,8 @@ func TestPusherPush(t *testing.T) {
 			wantStatus: StatusPushed,
 			wantDigest: digestFor(idWeb),
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"remove $T",
 			},
 		},
 		{
@@ -96,8 +108,10 @@ func TestPusherPush(t *testing.T) {
 			images:     []image.Summary{summary(idWeb, "<none>:<none>")},
 			wantStatus: StatusPushed,
 			wantDigest: digestFor(idWeb),
-			wantCalls:  []string{"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T"},
-			wantTags:   map[string]string{"$T": idWeb},
+			wantCalls: []string{
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+			},
+			wantTags: map[string]string{"$T": idWeb},
 		},
 		{
 			name: "target tag of another image restored",
@@ -108,7 +122,8 @@ func TestPusherPush(t *testing.T) {
 			wantStatus: StatusPushed,
 			wantDigest: digestFor(idWeb),
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "tag " + idOther + " $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"tag " + idOther + " $T",
 			},
 		},
 		{
@@ -116,7 +131,9 @@ func TestPusherPush(t *testing.T) {
 			images:     []image.Summary{summary(idWeb, "web-api:1.2.3", "$T")},
 			wantStatus: StatusPushed,
 			wantDigest: digestFor(idWeb),
-			wantCalls:  []string{"inspect $T", "tag " + idWeb + " $T", "push $T"},
+			wantCalls: []string{
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+			},
 		},
 		{
 			name:       "error line in an HTTP 200 stream",
@@ -125,7 +142,8 @@ func TestPusherPush(t *testing.T) {
 			wantStatus: StatusFailed,
 			wantErr:    []string{"pushing $T", "no basic auth credentials"},
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"remove $T",
 			},
 		},
 		{
@@ -136,7 +154,8 @@ func TestPusherPush(t *testing.T) {
 			wantStatus: StatusFailed,
 			wantErr:    []string{"unauthorized: authentication required"},
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"remove $T",
 			},
 		},
 		{
@@ -144,7 +163,8 @@ func TestPusherPush(t *testing.T) {
 			images: []image.Summary{summary(idWeb, "web-api:1.2.3"), summary(idOther, "$T")},
 			push:   errStream(`{"error":"denied"}`),
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "tag " + idOther + " $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"tag " + idOther + " $T",
 			},
 			wantStatus: StatusFailed,
 			wantErr:    []string{"denied"},
@@ -158,19 +178,21 @@ func TestPusherPush(t *testing.T) {
 			wantStatus: StatusFailed,
 			wantErr:    []string{"without a digest"},
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"remove $T",
 			},
 		},
 		{
 			name:   "engine refuses the push",
 			images: []image.Summary{summary(idWeb, "web-api:1.2.3")},
 			push: func(context.Context, string, string) (string, error) {
-				return "", errors.New("Bad parameters and missing X-Registry-Auth: EOF")
+				return "", errMissingAuth
 			},
 			wantStatus: StatusFailed,
 			wantErr:    []string{"pushing $T", "missing X-Registry-Auth"},
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"remove $T",
 			},
 		},
 		{
@@ -180,7 +202,8 @@ func TestPusherPush(t *testing.T) {
 			wantStatus: StatusFailed,
 			wantErr:    []string{"confirming the push", digestB, digestFor(idWeb)},
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"remove $T",
 			},
 		},
 		{
@@ -192,7 +215,8 @@ func TestPusherPush(t *testing.T) {
 			wantStatus: StatusFailed,
 			wantErr:    []string{"the registry holds nothing"},
 			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
+				"inspect " + idWeb, "inspect $T", "tag " + idWeb + " $T", "push $T",
+				"remove $T",
 			},
 		},
 		{
@@ -200,10 +224,8 @@ func TestPusherPush(t *testing.T) {
 			images:         []image.Summary{summary(idWeb, "web-api:1.2.3")},
 			registryStatus: http.StatusUnauthorized,
 			wantStatus:     StatusFailed,
-			wantErr:        []string{"confirming the push", "401"},
-			wantCalls: []string{
-				"inspect $T", "tag " + idWeb + " $T", "push $T", "inspect $T", "remove $T",
-			},
+			wantErr:        []string{`checking what tag "1.2.3" holds`, "401"},
+			wantCalls:      []string{"inspect " + idWeb},
 		},
 		{
 			name:       "credentials error",
@@ -211,10 +233,19 @@ func TestPusherPush(t *testing.T) {
 			credsErr:   errors.New("getting an ECR token: AccessDeniedException"),
 			wantStatus: StatusFailed,
 			wantErr:    []string{"AccessDeniedException"},
+			wantCalls:  []string{"inspect " + idWeb},
 		},
 		{
 			name:       "local image gone",
 			images:     []image.Summary{summary(idOther, "other:1")},
+			wantStatus: StatusFailed,
+			wantErr:    []string{`inspecting local image "web-api:1.2.3"`, "No such image"},
+			wantCalls:  []string{"inspect " + idWeb},
+		},
+		{
+			name:       "local image gone after planning",
+			images:     []image.Summary{summary(idOther, "other:1")},
+			planned:    true,
 			wantStatus: StatusFailed,
 			wantErr:    []string{"tagging web-api:1.2.3 as $T"},
 			wantCalls:  []string{"inspect $T", "tag " + idWeb + " $T"},
@@ -222,6 +253,15 @@ func TestPusherPush(t *testing.T) {
 		{
 			name:       "inspecting fails",
 			images:     []image.Summary{summary(idWeb, "web-api:1.2.3")},
+			inspectErr: errors.New("engine gone"),
+			wantStatus: StatusFailed,
+			wantErr:    []string{`inspecting local image "web-api:1.2.3"`, "engine gone"},
+			wantCalls:  []string{"inspect " + idWeb},
+		},
+		{
+			name:       "inspecting the target fails",
+			images:     []image.Summary{summary(idWeb, "web-api:1.2.3")},
+			planned:    true,
 			inspectErr: errors.New("engine gone"),
 			wantStatus: StatusFailed,
 			wantErr:    []string{`inspecting local image "$T"`, "engine gone"},
@@ -243,8 +283,14 @@ func TestPusherPush(t *testing.T) {
 			}
 			engine := newFakeEngine(images...)
 			engine.registry, engine.push, engine.inspectErr = reg, tt.push, tt.inspectErr
+			if tt.planned {
+				job.Local = &LocalImage{ID: idWeb, RepoTags: []string{"web-api:1.2.3"},
+					Platform: Platform{OS: "linux", Architecture: "amd64"}}
+			}
 			before := engine.Tags()
-			p := &Pusher{Engine: engine, Credentials: credentials(tt.credsErr)}
+			p := &Pusher{Upload: UploadEngine, Engine: engine,
+				Credentials: credentials(tt.credsErr),
+				Retry:       fastRetry}
 
 			results := p.Push(context.Background(), []Job{job})
 
@@ -300,6 +346,7 @@ func TestPusherPushRegistryAuth(t *testing.T) {
 	var mu sync.Mutex
 	var calls []call
 	p := &Pusher{
+		Upload: UploadEngine,
 		Engine: engine,
 		Credentials: func(ctx context.Context, account, region string) (login.Credentials, error) {
 			mu.Lock()
@@ -369,7 +416,7 @@ func TestPusherPushConcurrency(t *testing.T) {
 			for i := range tt.jobs {
 				jobs = append(jobs, webJob(ep, fmt.Sprintf("t%d", i)))
 			}
-			p := &Pusher{Engine: engine, Credentials: credentials(nil),
+			p := &Pusher{Upload: UploadEngine, Engine: engine, Credentials: credentials(nil),
 				Concurrency: tt.concurrency}
 
 			results := p.Push(context.Background(), jobs)
@@ -396,7 +443,8 @@ func TestPusherPushCancelled(t *testing.T) {
 		engine.registry = reg
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		p := &Pusher{Engine: engine, Credentials: credentials(nil), Concurrency: 1}
+		p := &Pusher{Upload: UploadEngine, Engine: engine,
+			Credentials: credentials(nil), Concurrency: 1}
 		jobs := []Job{webJob(ep, "a"), webJob(ep, "b"), webJob(ep, "c")}
 
 		results := p.Push(ctx, jobs)
@@ -431,7 +479,8 @@ func TestPusherPushCancelled(t *testing.T) {
 			<-started
 			cancel()
 		}()
-		p := &Pusher{Engine: engine, Credentials: credentials(nil), Concurrency: 1}
+		p := &Pusher{Upload: UploadEngine, Engine: engine,
+			Credentials: credentials(nil), Concurrency: 1}
 		jobs := []Job{webJob(ep, "a"), webJob(ep, "b"), webJob(ep, "c")}
 
 		done := make(chan []Result)
@@ -469,13 +518,13 @@ func TestPusherPushKeepsSecrets(t *testing.T) {
 			return `{"errorDetail":{"message":"unauthorized: authentication required"},` +
 				`"error":"unauthorized: authentication required"}`, nil
 		case "refused":
-			return "", errors.New("Bad parameters and missing X-Registry-Auth: EOF")
+			return "", errMissingAuth
 		}
 		return engine.pushToRegistry(ref, id), nil
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	p := &Pusher{Engine: engine, Credentials: credentials(nil), Logger: log}
+	p := &Pusher{Upload: UploadEngine, Engine: engine, Credentials: credentials(nil), Logger: log}
 	var jobs []Job
 	for _, tag := range []string{"ok", "denied", "refused", "mismatch"} {
 		jobs = append(jobs, webJob(ep, tag))
@@ -507,7 +556,7 @@ func TestPusherPushKeepsSecrets(t *testing.T) {
 		t.Errorf("Push() statuses (-want +got):\n%s", diff)
 	}
 	text := logs.String()
-	for _, want := range []string{"level=DEBUG", "level=INFO", "status=Pushed", "error="} {
+	for _, want := range []string{"level=DEBUG", "status=Pushed", "error="} {
 		if !strings.Contains(text, want) {
 			t.Errorf("logs hold no %q, want debug and failure messages:\n%s", want, text)
 		}

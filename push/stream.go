@@ -36,6 +36,7 @@ type StreamError struct {
 	Message string
 }
 
+// Error says that the engine reported the message.
 func (e *StreamError) Error() string { return "the engine reported: " + e.Message }
 
 // readPushStream reads the engine's answer to a push to the end, passing each

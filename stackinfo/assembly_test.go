@@ -1,12 +1,14 @@
 package stackinfo
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestReadAssembly(t *testing.T) {
@@ -50,6 +52,23 @@ func TestReadAssembly(t *testing.T) {
 					TemplateFile: filepath.Join(complexOut, "AssetStack.template.json"),
 				},
 				{
+					ID:           "ChinaStack",
+					Name:         "ChinaStack",
+					Path:         "ChinaStack",
+					Account:      "444444444444",
+					Region:       "cn-north-1",
+					TemplateFile: filepath.Join(complexOut, "ChinaStack.template.json"),
+				},
+				{
+					ID:           "Consumer",
+					Name:         "Consumer",
+					Path:         "Consumer",
+					Account:      "111111111111",
+					Region:       "eu-west-1",
+					Dependencies: []string{"Shared"},
+					TemplateFile: filepath.Join(complexOut, "Consumer.template.json"),
+				},
+				{
 					ID:      "ProdCanaryEdgeStack14C9E6AC",
 					Name:    "EdgeStack",
 					Path:    "Prod/Canary/EdgeStack",
@@ -79,11 +98,25 @@ func TestReadAssembly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ReadAssembly(tt.dir)
+			asm, err := ReadAssembly(tt.dir)
 			if err != nil {
 				t.Fatalf("ReadAssembly(%q) error: %v", tt.dir, err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			got := asm.Stacks
+			for i := range tt.want {
+				w := &tt.want[i]
+				if w.Account != "" {
+					w.AccountSource = EnvAssembly
+				}
+				if w.Region != "" {
+					w.RegionSource = EnvAssembly
+				}
+				if w.Dependencies == nil {
+					w.Dependencies = []string{}
+				}
+			}
+			opt := cmpopts.IgnoreUnexported(Stack{})
+			if diff := cmp.Diff(tt.want, got, opt); diff != "" {
 				t.Errorf("ReadAssembly(%q) mismatch (-want +got):\n%s", tt.dir, diff)
 			}
 		})
@@ -106,18 +139,20 @@ func TestReadAssemblyDefaults(t *testing.T) {
 		delete(properties(t, manifestArtifact(t, doc, "assembly-Prod-Canary")), "displayName")
 	})
 
-	stacks, err := ReadAssembly(dir)
+	asm, err := ReadAssembly(dir)
 	if err != nil {
 		t.Fatalf("ReadAssembly() error: %v", err)
 	}
 	type idNamePath struct{ ID, Name, Path string }
 	var got []idNamePath
-	for _, s := range stacks {
+	for _, s := range asm.Stacks {
 		got = append(got, idNamePath{s.ID, s.Name, s.Path})
 	}
 	want := []idNamePath{
 		{"Agnostic", "Agnostic", "Agnostic"},
 		{"AssetStack", "AssetStack", "AssetStack"},
+		{"ChinaStack", "ChinaStack", "ChinaStack"},
+		{"Consumer", "Consumer", "Consumer"},
 		// The nested display names, not the ids, still give the paths of
 		// stacks that have their own display name.
 		{"ProdCanaryEdgeStack14C9E6AC", "EdgeStack", "Prod/Canary/EdgeStack"},
@@ -180,12 +215,15 @@ func TestCheckVersion(t *testing.T) {
 		version string
 		wantErr string
 	}{
+		// What aws-cdk-lib 2.276.0 writes, the newest major cdkpush knows.
 		{name: "fixtures", version: "55.0.0"},
+		{name: "fixtures minor", version: "55.6.0"},
 		{name: "oldest", version: "0.36.0"},
 		{name: "newest known", version: newest + ".9.9"},
 		{name: "major only", version: "55"},
 		{name: "next major", version: strconv.Itoa(maxAssemblyMajor+1) + ".0.0",
 			wantErr: "newer than this cdkpush"},
+		{name: "next major of the CDK", version: "56.0.0", wantErr: "major 55 at most"},
 		{name: "far future", version: "1000.0.0", wantErr: "upgrade cdkpush"},
 		{name: "missing", version: "", wantErr: "not a version number"},
 		{name: "words", version: "latest", wantErr: "not a version number"},
@@ -193,7 +231,7 @@ func TestCheckVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkVersion(tt.version)
+			err := checkVersion(tt.version, "")
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("checkVersion(%q) error: %v", tt.version, err)
@@ -205,34 +243,68 @@ func TestCheckVersion(t *testing.T) {
 	}
 }
 
-func TestLocalPath(t *testing.T) {
+func TestPathCheckerContained(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	nested := filepath.Join(root, "assembly-Prod")
+	for _, d := range []string{nested, filepath.Join(root, "asset.1")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(outside, "secret.json"), "{}")
+	for name, target := range map[string]string{
+		"escape.json":          filepath.Join(outside, "secret.json"),
+		"inside.json":          filepath.Join(root, "asset.1"),
+		"assembly-Prod/up.dir": outside,
+	} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name    string
+		dir     string
 		rel     string
 		want    string
 		wantErr string
 	}{
-		{name: "file", rel: "Shared.template.json",
-			want: filepath.Join("asm", "Shared.template.json")},
-		{name: "sub folder", rel: "assembly-Prod", want: filepath.Join("asm", "assembly-Prod")},
-		{name: "inner dot-dot", rel: "a/../b.json", want: filepath.Join("asm", "b.json")},
-		{name: "empty", rel: "", wantErr: "path is missing"},
-		{name: "parent", rel: "..", wantErr: "leads outside"},
-		{name: "escape", rel: "../../etc/passwd", wantErr: "leads outside"},
-		{name: "absolute", rel: "/etc/passwd", wantErr: "leads outside"},
+		{name: "file", dir: root, rel: "Shared.template.json",
+			want: filepath.Join(root, "Shared.template.json")},
+		{name: "sub folder", dir: root, rel: "assembly-Prod", want: nested},
+		{name: "inner dot-dot", dir: root, rel: "a/../b.json",
+			want: filepath.Join(root, "b.json")},
+		// A stage's asset is in the top folder, one level up.
+		{name: "nested asset", dir: nested, rel: "../asset.1",
+			want: filepath.Join(root, "asset.1")},
+		{name: "link inside", dir: root, rel: "inside.json",
+			want: filepath.Join(root, "inside.json")},
+		{name: "empty", dir: root, rel: "", wantErr: "path is missing"},
+		{name: "parent", dir: root, rel: "..", wantErr: "leads outside"},
+		{name: "nested escape", dir: nested, rel: "../..", wantErr: "leads outside"},
+		{name: "escape", dir: root, rel: "../../etc/passwd", wantErr: "leads outside"},
+		{name: "absolute", dir: root, rel: "/etc/passwd", wantErr: "leads outside"},
+		{name: "link outside", dir: root, rel: "escape.json",
+			wantErr: "is a symbolic link to " + filepath.Join(outside, "secret.json")},
+		{name: "nested link outside", dir: nested, rel: "up.dir/x",
+			wantErr: "outside the assembly folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := localPath("asm", tt.rel)
+			c, err := newPathChecker(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.contained(tt.dir, tt.rel)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("localPath(%q) = %q, %v, want an error containing %q",
+					t.Fatalf("contained(%q) = %q, %v, want an error containing %q",
 						tt.rel, got, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Errorf("localPath(%q) = %q, %v, want %q", tt.rel, got, err, tt.want)
+				t.Errorf("contained(%q) = %q, %v, want %q", tt.rel, got, err, tt.want)
 			}
 		})
 	}

@@ -60,7 +60,7 @@ func TestResolveBadAssembly(t *testing.T) {
 				truncateFile(t, filepath.Join(dir, manifest))
 			},
 			wantFile: manifest,
-			wantErr:  []string{"unexpected end of JSON input"},
+			wantErr:  []string{"the file ends too early", "unexpected end of JSON input"},
 		},
 		{
 			name: "empty manifest",
@@ -76,7 +76,7 @@ func TestResolveBadAssembly(t *testing.T) {
 				writeFile(t, filepath.Join(dir, manifest), `["version"]`)
 			},
 			wantFile: manifest,
-			wantErr:  []string{"expected stackinfo.manifest, found JSON array"},
+			wantErr:  []string{"at the top level: expected an object, found array"},
 		},
 		{
 			name: "missing manifest",
@@ -304,6 +304,144 @@ func TestResolveBadAssembly(t *testing.T) {
 			wantFile: template,
 			wantErr:  []string{"file is larger than"},
 		},
+		{
+			name: "empty artifact id",
+			breakIt: func(t *testing.T, dir string) {
+				editJSON(t, filepath.Join(dir, manifest), func(doc map[string]any) {
+					doc["artifacts"].(map[string]any)[""] = map[string]any{
+						"type": "aws:cloudformation:stack"}
+				})
+			},
+			wantFile: manifest,
+			wantErr:  []string{"artifacts: an artifact id is empty"},
+		},
+		{
+			name: "template is a link to a file outside",
+			breakIt: func(t *testing.T, dir string) {
+				outside := filepath.Join(t.TempDir(), "evil.template.json")
+				writeFile(t, outside, "{}")
+				replaceWithLink(t, filepath.Join(dir, template), outside)
+			},
+			wantFile: manifest,
+			wantErr: []string{"artifacts.Shared.properties.templateFile",
+				"is a symbolic link to", "outside the assembly folder"},
+		},
+		{
+			name: "nested assembly is a link to a folder outside",
+			breakIt: func(t *testing.T, dir string) {
+				other := copyAssembly(t, complexOut)
+				replaceWithLink(t, filepath.Join(dir, "assembly-Prod"),
+					filepath.Join(other, "assembly-Prod"))
+			},
+			wantFile: manifest,
+			wantErr:  []string{"artifacts.assembly-Prod.properties.directoryName", "outside"},
+		},
+		{
+			name: "asset manifest outside",
+			breakIt: func(t *testing.T, dir string) {
+				editJSON(t, filepath.Join(dir, manifest), func(doc map[string]any) {
+					properties(t, manifestArtifact(t, doc, "Shared.assets"))["file"] =
+						"../Shared.assets.json"
+				})
+			},
+			wantFile: manifest,
+			wantErr:  []string{"artifacts.Shared.assets.properties.file", "leads outside"},
+		},
+		{
+			name: "metadata file outside",
+			breakIt: func(t *testing.T, dir string) {
+				editJSON(t, filepath.Join(dir, manifest), func(doc map[string]any) {
+					manifestArtifact(t, doc, "Shared")["additionalMetadataFile"] = "/etc/passwd"
+				})
+			},
+			wantFile: manifest,
+			wantErr:  []string{"artifacts.Shared.additionalMetadataFile", "leads outside"},
+		},
+		{
+			// Consumer's outputs name repositories: their construct paths
+			// come from its metadata file.
+			name: "malformed metadata file",
+			breakIt: func(t *testing.T, dir string) {
+				writeFile(t, filepath.Join(dir, "Consumer.metadata.json"),
+					`{"/Consumer": [{"type": 1}]}`)
+			},
+			wantFile: "Consumer.metadata.json",
+			wantErr:  []string{`at "type": expected a string, found number`},
+		},
+		{
+			name: "asset directory outside",
+			breakIt: func(t *testing.T, dir string) {
+				editAsset(t, dir, func(a map[string]any) {
+					a["source"].(map[string]any)["directory"] = "../../etc"
+				})
+			},
+			wantFile: "AssetStack.assets.json",
+			wantErr:  []string{"dockerImages.ea5d01ce", ".source.directory", "leads outside"},
+		},
+		{
+			name: "asset directory is a link to a folder outside",
+			breakIt: func(t *testing.T, dir string) {
+				replaceWithLink(t, filepath.Join(dir, "asset."+svcAsset), t.TempDir())
+			},
+			wantFile: "AssetStack.assets.json",
+			wantErr:  []string{".source.directory", "is a symbolic link to"},
+		},
+		{
+			name: "asset Dockerfile outside",
+			breakIt: func(t *testing.T, dir string) {
+				editAsset(t, dir, func(a map[string]any) {
+					a["source"].(map[string]any)["dockerFile"] = "../../Dockerfile"
+				})
+			},
+			wantFile: "AssetStack.assets.json",
+			wantErr:  []string{".source.dockerFile", "leads outside"},
+		},
+		{
+			name: "asset without a source",
+			breakIt: func(t *testing.T, dir string) {
+				editAsset(t, dir, func(a map[string]any) { a["source"] = map[string]any{} })
+			},
+			wantFile: "AssetStack.assets.json",
+			wantErr:  []string{".source: neither directory nor executable is given"},
+		},
+		{
+			name: "asset destination without a repository",
+			breakIt: func(t *testing.T, dir string) {
+				editAsset(t, dir, func(a map[string]any) {
+					for _, d := range a["destinations"].(map[string]any) {
+						delete(d.(map[string]any), "repositoryName")
+					}
+				})
+			},
+			wantFile: "AssetStack.assets.json",
+			wantErr: []string{"destinations.111111111111-eu-west-1-8690f282.repositoryName: " +
+				"missing"},
+		},
+		{
+			name: "asset manifest of a newer version",
+			breakIt: func(t *testing.T, dir string) {
+				editJSON(t, filepath.Join(dir, "AssetStack.assets.json"),
+					func(doc map[string]any) { doc["version"] = "56.0.0" })
+			},
+			wantFile: "AssetStack.assets.json",
+			wantErr:  []string{`version: cloud assembly version "56.0.0" is newer`},
+		},
+		{
+			name: "truncated asset manifest",
+			breakIt: func(t *testing.T, dir string) {
+				truncateFile(t, filepath.Join(dir, "AssetStack.assets.json"))
+			},
+			wantFile: "AssetStack.assets.json",
+			wantErr:  []string{"the file ends too early", "unexpected end of JSON input"},
+		},
+		{
+			name: "missing asset manifest",
+			breakIt: func(t *testing.T, dir string) {
+				removeFile(t, filepath.Join(dir, "AssetStack.assets.json"))
+			},
+			wantFile: "AssetStack.assets.json",
+			wantIs:   fs.ErrNotExist,
+		},
 	}
 	// Lower the cap so that a file over it is quick to read. The real
 	// manifests are about 30 KiB.
@@ -362,6 +500,7 @@ func TestResolveComputedRepositoryName(t *testing.T) {
 		Stack:     "Shared",
 		Path:      "Shared/BaseRepo",
 		LogicalID: "BaseRepoE5A2D56C",
+		Kind:      KindResource,
 		Account:   "111111111111",
 		Region:    "eu-west-1",
 	}
@@ -405,6 +544,29 @@ func TestPosition(t *testing.T) {
 					tt.offset, line, col, tt.wantLine, tt.wantCol)
 			}
 		})
+	}
+}
+
+// svcAsset is the id of AssetStack's SvcImage asset.
+const svcAsset = "ea5d01ce8ea847c1fcc720a51d7ba539eacb28c91e0d89dbc6341cb82f7cffef"
+
+// editAsset rewrites AssetStack's SvcImage entry in its asset manifest.
+func editAsset(t *testing.T, dir string, edit func(asset map[string]any)) {
+	t.Helper()
+	editJSON(t, filepath.Join(dir, "AssetStack.assets.json"), func(doc map[string]any) {
+		edit(doc["dockerImages"].(map[string]any)[svcAsset].(map[string]any))
+	})
+}
+
+// replaceWithLink replaces path (a file or folder, or nothing) with a
+// symbolic link to target.
+func replaceWithLink(t *testing.T, path, target string) {
+	t.Helper()
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
 	}
 }
 

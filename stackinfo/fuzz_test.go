@@ -43,9 +43,8 @@ func compactManifest(f *testing.F, path string) []byte {
 // FuzzReadAssembly reads fuzzed bytes as the top manifest of an assembly
 // that also holds copies of the complex app's templates and nested
 // assemblies. It must not panic, every error must name what it was reading,
-// and every stack it returns must have a template inside the assembly and a
-// name (its id at least; the CDK never writes an empty id, and the fuzzer's
-// empty one is kept as it is).
+// and every stack it returns must have an id, a name, and its template and
+// asset manifests inside the assembly (an empty artifact id is an error).
 func FuzzReadAssembly(f *testing.F) {
 	f.Add(compactManifest(f, filepath.Join(complexOut, "manifest.json")))
 	f.Add(compactManifest(f, filepath.Join(exampleOut, "manifest.json")))
@@ -63,19 +62,25 @@ func FuzzReadAssembly(f *testing.F) {
 	manifest := filepath.Join(dir, "manifest.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		replaceFile(t, manifest, data)
-		stacks, err := ReadAssembly(dir)
+		asm, err := ReadAssembly(dir)
 		if err != nil {
 			if !strings.Contains(err.Error(), dir) {
 				t.Fatalf("ReadAssembly() error %q does not name a file in %s", err, dir)
 			}
-			if stacks != nil {
-				t.Fatalf("ReadAssembly() returned %v with its error", stacks)
+			if asm != nil {
+				t.Fatalf("ReadAssembly() returned %v with its error", asm)
 			}
 			return
 		}
+		stacks := asm.Stacks
 		for i, s := range stacks {
-			if s.Name == "" && s.ID != "" {
-				t.Errorf("stack %d = %+v, want its name", i, s)
+			if s.ID == "" || s.Name == "" {
+				t.Errorf("stack %d = %+v, want its id and name", i, s)
+			}
+			for _, file := range s.assetFiles {
+				if rel, err := filepath.Rel(dir, file); err != nil || !filepath.IsLocal(rel) {
+					t.Errorf("stack %s asset manifest %q is outside %s", s.ID, file, dir)
+				}
 			}
 			rel, err := filepath.Rel(dir, s.TemplateFile)
 			if err != nil || !filepath.IsLocal(rel) {
@@ -88,12 +93,15 @@ func FuzzReadAssembly(f *testing.F) {
 	})
 }
 
-// FuzzTemplate reads fuzzed bytes as a stack template. It must not panic;
-// every error must name the template; a name must come with its source.
+// FuzzTemplate reads fuzzed bytes as a stack template and evaluates its
+// outputs. It must not panic; every error must name the template; a name
+// must come with its source.
 func FuzzTemplate(f *testing.F) {
 	for _, path := range []string{
 		filepath.Join(complexOut, "Shared.template.json"),
 		filepath.Join(exampleOut, "WebApiStack.template.json"),
+		filepath.Join(complexOut, "Consumer.template.json"),
+		filepath.Join(complexOut, "AssetStack.template.json"),
 	} {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -117,6 +125,33 @@ func FuzzTemplate(f *testing.F) {
 				t.Fatalf("readRepositories() error %q does not name %s", err, template)
 			}
 			return
+		}
+		tmpl, err := readTemplate(s)
+		if err != nil {
+			t.Fatalf("readTemplate() error %v after readRepositories() had none", err)
+		}
+		names := map[string]string{}
+		for _, r := range repos {
+			names[r.LogicalID] = r.Name
+		}
+		self := func(s Stack, name string, depth int) (string, bool) {
+			// An export that imports itself must still end.
+			for _, o := range tmpl.outputs {
+				ev := &evaluator{stack: s, names: names, depth: depth}
+				if n, ok := ev.eval(o.export); ok && n == name {
+					ev.importValue = func(s Stack, n string, d int) (string, bool) {
+						return "", d < maxImportDepth+2
+					}
+					return ev.eval(o.value)
+				}
+			}
+			return "", false
+		}
+		for _, o := range tmpl.outputs {
+			ev := &evaluator{stack: s, names: names, importValue: self}
+			if v, ok := ev.eval(o.value); !ok && v != "" {
+				t.Errorf("output %s evaluated to %q, yet unknown", o.key, v)
+			}
 		}
 		for _, r := range repos {
 			if (r.Name != "") != (r.Source == SourceTemplate) {
@@ -162,6 +197,137 @@ func FuzzOutputsFile(f *testing.F) {
 					if ok != (name != "") || ok && !login.ValidRepositoryName(name) {
 						t.Errorf("nameFromOutput(%q, %d) = %q, %v", v, kind, name, ok)
 					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzAssetManifest reads fuzzed bytes as an asset manifest in the complex
+// app's assembly and resolves its destinations. It must not panic, every
+// error must name the manifest, and every directory it returns must be
+// inside the assembly.
+func FuzzAssetManifest(f *testing.F) {
+	for _, path := range []string{
+		filepath.Join(complexOut, "AssetStack.assets.json"),
+		filepath.Join(complexOut, "Agnostic.assets.json"),
+		filepath.Join(complexOut, "ChinaStack.assets.json"),
+	} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"version":"55.0.0","dockerImages":{"a":{"source":{"directory":"../x"},` +
+		`"destinations":{"d":{"repositoryName":"r","imageTag":"t"}}}}}`))
+	f.Add([]byte(`{"version":"55.0.0","dockerImages":{"a":{"source":{"executable":[""]}}}}`))
+
+	dir := copyAssembly(f, complexOut)
+	paths, err := newPathChecker(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	nested := filepath.Join(dir, "assembly-Prod")
+	file := filepath.Join(nested, "Fuzz.assets.json")
+	stacks := []Stack{
+		{Name: "S", Account: "111111111111", Region: "cn-north-1"},
+		{Name: "A"},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		replaceFile(t, file, data)
+		assets, err := readImageAssets(paths, file)
+		if err != nil {
+			if !strings.Contains(err.Error(), file) {
+				t.Fatalf("readImageAssets() error %q does not name %s", err, file)
+			}
+			return
+		}
+		for _, a := range assets {
+			if d := a.Source.Directory; d != "" && !within(dir, d) {
+				t.Errorf("asset %s directory %q is outside %s", a.ID, d, dir)
+			}
+			if (a.Source.Directory == "") == (len(a.Source.Executable) == 0) {
+				t.Errorf("asset %s has %+v, want a directory or an executable", a.ID, a.Source)
+			}
+			for _, s := range stacks {
+				resolveDestinations(&a, s)
+				for _, d := range a.Destinations {
+					if strings.Contains(d.RepositoryName+d.Region+d.AssumeRoleARN,
+						placeholderAccount) {
+						t.Errorf("destination %+v keeps a placeholder", d)
+					}
+					if d.URI != "" && !strings.HasPrefix(d.Image, d.URI+":") {
+						t.Errorf("destination %+v: image and URI disagree", d)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzMetadataFile reads fuzzed bytes as a stack's additionalMetadataFile.
+// It must not panic, every error must name the file, and every construct
+// path it keeps must have its leading '/' trimmed.
+func FuzzMetadataFile(f *testing.F) {
+	for _, path := range []string{
+		filepath.Join(complexOut, "Shared.metadata.json"),
+		filepath.Join(complexOut, "assembly-Prod", "ProdRepoStackA4DD0D2C.metadata.json"),
+	} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"/S/R/Resource":[{"type":"aws:cdk:logicalId","data":{"x":1}}]}`))
+	file := filepath.Join(f.TempDir(), "S.metadata.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		replaceFile(t, file, data)
+		meta, err := readMetadataFile(file)
+		if err != nil {
+			if !strings.Contains(err.Error(), file) {
+				t.Fatalf("readMetadataFile() error %q does not name %s", err, file)
+			}
+			return
+		}
+		paths := map[string]string{}
+		addMetadata(paths, meta)
+		for id, p := range paths {
+			if id == "" || strings.HasPrefix(p, "/") {
+				t.Errorf("logical id %q has path %q", id, p)
+			}
+		}
+	})
+}
+
+// FuzzCDKConfig reads fuzzed bytes as cdk.json and cdk.context.json. It must
+// not panic, every error must name one of the files, and cdk.json's context
+// values must win over the saved ones.
+func FuzzCDKConfig(f *testing.F) {
+	f.Add([]byte(`{"app":"node app.js","output":"out","context":{"a":1}}`),
+		[]byte(`{"a":2,"b":3}`))
+	f.Add([]byte(`{"context":null}`), []byte(`{"b":[1,2]}`))
+	f.Add([]byte(`{"outputsFile":1}`), []byte(`[]`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, config, context []byte) {
+		replaceFile(t, filepath.Join(dir, ConfigFile), config)
+		replaceFile(t, filepath.Join(dir, ContextFile), context)
+		cfg, err := ReadCDKConfig(dir)
+		if err != nil {
+			if !strings.Contains(err.Error(), ConfigFile) &&
+				!strings.Contains(err.Error(), ContextFile) {
+				t.Fatalf("ReadCDKConfig() error %q names neither file", err)
+			}
+			return
+		}
+		var own struct {
+			Context map[string]any `json:"context"`
+		}
+		if json.Unmarshal(config, &own) == nil {
+			for k := range own.Context {
+				if _, ok := cfg.Context[k]; !ok {
+					t.Errorf("context key %q of cdk.json is lost", k)
 				}
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strconv"
 )
 
 // maxFileSize caps every JSON file this package reads. Real assembly files
@@ -22,7 +24,15 @@ func readJSONFile(path string, v any) error {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	// Read into a buffer of the file's size (plus one byte, to see the end
+	// without a second read), not one grown step by step.
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Size() < maxFileSize {
+		size = fi.Size() + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err = buf.ReadFrom(io.LimitReader(f, maxFileSize+1))
+	data := buf.Bytes()
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
@@ -41,17 +51,54 @@ func decodeJSON(name string, data []byte, v any) error {
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
 		line, col := position(data, syntaxErr.Offset)
+		// json.Unmarshal reports a document that ends too early as a
+		// SyntaxError at the end of the input, never as io.ErrUnexpectedEOF.
+		if syntaxErr.Offset >= int64(len(data)) {
+			return fmt.Errorf("parsing %s: line %d, column %d: the file ends too early "+
+				"(truncated?): %w", name, line, col, err)
+		}
 		return fmt.Errorf("parsing %s: line %d, column %d: %w", name, line, col, err)
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return fmt.Errorf("parsing %s: at %q: expected %s, found JSON %s",
-			name, typeErr.Field, typeErr.Type, typeErr.Value)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("parsing %s: file is truncated", name)
+		return fmt.Errorf("parsing %s: at %s: expected %s, found %s",
+			name, jsonPath(typeErr.Field), jsonKind(typeErr.Type), typeErr.Value)
 	}
 	return fmt.Errorf("parsing %s: %w", name, err)
+}
+
+// jsonKind names the JSON value that the Go type t decodes, so that messages
+// speak JSON rather than Go type names.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "a value"
+}
+
+// jsonPath spells the dotted field path of a json.UnmarshalTypeError for a
+// message; the empty path is the document itself.
+func jsonPath(field string) string {
+	if field == "" {
+		return "the top level"
+	}
+	return strconv.Quote(field)
 }
 
 // position returns the 1-based line and column of the byte where a

@@ -1,6 +1,7 @@
 package stackinfo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,8 +19,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // TestResolveGolden resolves each fixture app offline (no outputs file, no
-// CloudFormation) and compares the stacks and repositories it finds with
-// testdata/golden/<app>.json. Refresh them with `go test ./stackinfo -update`.
+// CloudFormation) and compares the stacks, repositories, assets and warnings
+// it finds with testdata/golden/<app>.json. Refresh them with
+// `go test ./stackinfo -update`.
 func TestResolveGolden(t *testing.T) {
 	for _, app := range []string{"example", "complex"} {
 		t.Run(app, func(t *testing.T) {
@@ -27,7 +29,7 @@ func TestResolveGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := Resolve(context.Background(), Options{CDKOut: dir})
+			p, err := Resolve(context.Background(), Options{CDKOut: dir, Offline: true})
 			if err != nil {
 				t.Fatalf("Resolve(%s) error: %v", app, err)
 			}
@@ -36,12 +38,18 @@ func TestResolveGolden(t *testing.T) {
 					app, p.AssemblyDir, p.OutputsFile, dir)
 			}
 			got, err := json.MarshalIndent(struct {
+				Sources      []string     `json:"sources"`
 				Stacks       []Stack      `json:"stacks"`
 				Repositories []Repository `json:"repositories"`
-			}{p.Stacks, p.Repositories}, "", "  ")
+				Assets       []ImageAsset `json:"assets"`
+				Warnings     []string     `json:"warnings"`
+			}{p.Sources, p.Stacks, p.Repositories, p.Assets, p.Warnings}, "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Asset paths are below the assembly folder, which differs from
+			// machine to machine.
+			got = bytes.ReplaceAll(got, []byte(dir), []byte("$CDK_OUT"))
 			got = append(got, '\n')
 
 			golden := filepath.Join("testdata", "golden", app+".json")
@@ -106,7 +114,7 @@ func TestResolveAgnostic(t *testing.T) {
 			name:    "account lookup fails",
 			region:  "eu-central-1",
 			account: func(context.Context) (string, error) { return "", errors.New("no creds") },
-			wantErr: `finding the account of environment-agnostic stack "Agnostic": no creds`,
+			wantErr: `finding the account of environment-agnostic stack "Agnostic"`,
 		},
 		{
 			name:    "invalid account",
@@ -175,8 +183,10 @@ func TestResolveAgnostic(t *testing.T) {
 func explicitEnv(t *testing.T, name string) (account, region string) {
 	t.Helper()
 	switch name {
-	case "Shared", "AssetStack":
+	case "Shared", "AssetStack", "Consumer":
 		return "111111111111", "eu-west-1"
+	case "ChinaStack":
+		return "444444444444", "cn-north-1"
 	case "RepoStack":
 		return "222222222222", "us-west-2"
 	case "EdgeStack":
@@ -198,11 +208,14 @@ func TestResolveSelect(t *testing.T) {
 		{
 			name:     "all",
 			patterns: nil,
-			wantPaths: []string{"Agnostic", "AssetStack", "Prod/Canary/EdgeStack",
-				"Prod/RepoStack", "Shared"},
-			wantRepos: []string{"Agnostic/AgnosticRepo", "Prod/Canary/EdgeStack/EdgeRepo",
-				"Prod/RepoStack/ApiRepo", "Prod/RepoStack/GeneratedRepo", "Shared/BaseRepo",
-				"Shared/GeneratedRepo"},
+			wantPaths: []string{"Agnostic", "AssetStack", "ChinaStack", "Consumer",
+				"Prod/Canary/EdgeStack", "Prod/RepoStack", "Shared"},
+			// The repositories the stacks define, then the one only an
+			// output names (Consumer's import of Shared's is listed once).
+			wantRepos: []string{"Agnostic/AgnosticRepo", "ChinaStack/ChinaRepo",
+				"Prod/Canary/EdgeStack/EdgeRepo", "Prod/RepoStack/ApiRepo",
+				"Prod/RepoStack/GeneratedRepo", "Shared/BaseRepo", "Shared/GeneratedRepo",
+				"Consumer/ToolsRepoUri"},
 		},
 		{
 			// '*' does not cross '/', so the nested stage is not selected.
@@ -210,6 +223,14 @@ func TestResolveSelect(t *testing.T) {
 			patterns:  []string{"Prod/*"},
 			wantPaths: []string{"Prod/RepoStack"},
 			wantRepos: []string{"Prod/RepoStack/ApiRepo", "Prod/RepoStack/GeneratedRepo"},
+		},
+		{
+			// '**' crosses '/', so the nested stage is selected too.
+			name:      "stage and nested stages by display path",
+			patterns:  []string{"Prod/**"},
+			wantPaths: []string{"Prod/Canary/EdgeStack", "Prod/RepoStack"},
+			wantRepos: []string{"Prod/Canary/EdgeStack/EdgeRepo", "Prod/RepoStack/ApiRepo",
+				"Prod/RepoStack/GeneratedRepo"},
 		},
 		{
 			name:      "nested stage by display path",
@@ -238,17 +259,27 @@ func TestResolveSelect(t *testing.T) {
 				"Prod/RepoStack/GeneratedRepo", "Shared/BaseRepo", "Shared/GeneratedRepo"},
 		},
 		{
-			name:      "overlapping patterns select once",
-			patterns:  []string{"*Stack", "AssetStack"},
-			wantPaths: []string{"AssetStack", "Prod/Canary/EdgeStack", "Prod/RepoStack"},
-			wantRepos: []string{"Prod/Canary/EdgeStack/EdgeRepo", "Prod/RepoStack/ApiRepo",
-				"Prod/RepoStack/GeneratedRepo"},
+			name:     "overlapping patterns select once",
+			patterns: []string{"*Stack", "AssetStack"},
+			wantPaths: []string{"AssetStack", "ChinaStack", "Prod/Canary/EdgeStack",
+				"Prod/RepoStack"},
+			wantRepos: []string{"ChinaStack/ChinaRepo", "Prod/Canary/EdgeStack/EdgeRepo",
+				"Prod/RepoStack/ApiRepo", "Prod/RepoStack/GeneratedRepo"},
+		},
+		{
+			// Without Shared, Consumer's import of its repository is how
+			// that repository is found.
+			name:      "importing stack alone",
+			patterns:  []string{"Consumer"},
+			wantPaths: []string{"Consumer"},
+			wantRepos: []string{"Consumer/ImportedBaseRepoUri", "Consumer/ToolsRepoUri"},
 		},
 		{
 			name:     "no match",
 			patterns: []string{"Shared", "Stagin*"},
 			wantErr: []string{`stack pattern "Stagin*" matches no stack`,
-				"Agnostic, AssetStack, Prod/Canary/EdgeStack, Prod/RepoStack, Shared"},
+				"Agnostic, AssetStack, ChinaStack, Consumer, Prod/Canary/EdgeStack, " +
+					"Prod/RepoStack, Shared"},
 		},
 		{
 			// The artifact id is neither a name nor a path.
@@ -398,6 +429,11 @@ func TestResolveOutputsFile(t *testing.T) {
 				t.Errorf("Resolve() OutputsFile = %q, want %q", p.OutputsFile, file)
 			}
 			got := repositoriesByPath(p)
+			// The outputs file comes before the template; it agrees.
+			webAPISource := SourceTemplate
+			if _, ok := tt.outputs["WebApiStack"]["WebApiRepoUri"]; ok {
+				webAPISource = SourceOutputsFile
+			}
 			wantURI := ""
 			if tt.wantName != "" {
 				wantURI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/" + tt.wantName
@@ -405,13 +441,13 @@ func TestResolveOutputsFile(t *testing.T) {
 			want := map[string]Repository{
 				"WebApiStack/WebApiRepo": {
 					Stack: "WebApiStack", Path: "WebApiStack/WebApiRepo",
-					LogicalID: "WebApiRepo378C281F", Name: "web-api",
+					LogicalID: "WebApiRepo378C281F", Kind: KindResource, Name: "web-api",
 					Account: "123456789012", Region: "us-east-1",
-					URI: webAPIURI, Source: SourceTemplate,
+					URI: webAPIURI, Source: webAPISource,
 				},
 				"WebApiStack/WorkerRepo": {
 					Stack: "WebApiStack", Path: "WebApiStack/WorkerRepo",
-					LogicalID: "WorkerRepoEE566D3E", Name: tt.wantName,
+					LogicalID: "WorkerRepoEE566D3E", Kind: KindResource, Name: tt.wantName,
 					Account: "123456789012", Region: "us-east-1",
 					URI: wantURI, Source: tt.wantSource,
 				},
@@ -556,7 +592,7 @@ func TestResolveOutputsFileMalformed(t *testing.T) {
 	}{
 		{name: "syntax", content: "{\n\"WebApiStack\": {\"a\": }\n}", wantErr: "line 2, column 22"},
 		{name: "value not a string", content: `{"WebApiStack": {"WorkerRepoUri": 1}}`,
-			wantErr: "expected string, found JSON number"},
+			wantErr: "expected a string, found a number"},
 		{name: "truncated", content: `{"WebApiStack": {"Work`,
 			wantErr: "unexpected end of JSON input"},
 	}
@@ -579,6 +615,7 @@ func TestReadCDKConfig(t *testing.T) {
 	tests := []struct {
 		name    string
 		content string // "" means no cdk.json
+		context string // "" means no cdk.context.json
 		want    CDKConfig
 		wantErr string
 	}{
@@ -588,16 +625,39 @@ func TestReadCDKConfig(t *testing.T) {
 			content: `{"app": "node app.js", "output": "build/cdk.out", "profile": "dev",
 				"outputsFile": "outputs.json", "context": {"stage": "prod"}}`,
 			want: CDKConfig{Output: "build/cdk.out", Profile: "dev",
-				OutputsFile: "outputs.json", Context: map[string]any{"stage": "prod"}},
+				OutputsFile: "outputs.json", Context: map[string]any{"stage": "prod"},
+				Files: []string{ConfigFile}},
+		},
+		{
+			// cdk.json's context wins over the saved values, as in the CLI.
+			name:    "both files",
+			content: `{"context": {"stage": "prod"}}`,
+			context: `{"stage": "dev", "availability-zones:account=1:region=r": ["a", "b"]}`,
+			want: CDKConfig{Context: map[string]any{"stage": "prod",
+				"availability-zones:account=1:region=r": []any{"a", "b"}},
+				Files: []string{ConfigFile, ContextFile}},
+		},
+		{
+			name:    "context file only",
+			context: `{"stage": "dev"}`,
+			want: CDKConfig{Context: map[string]any{"stage": "dev"},
+				Files: []string{ContextFile}},
 		},
 		{name: "malformed", content: `{"app": `, wantErr: "cdk.json"},
 		{name: "wrong type", content: `{"output": 1}`, wantErr: `at "output"`},
+		{name: "malformed context", content: `{}`, context: `{"a": `,
+			wantErr: "cdk.context.json: line 1, column 6: the file ends too early"},
+		{name: "context not an object", context: `[1]`,
+			wantErr: "cdk.context.json: at the top level: expected an object, found array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tt.content != "" {
-				writeFile(t, filepath.Join(dir, "cdk.json"), tt.content)
+				writeFile(t, filepath.Join(dir, ConfigFile), tt.content)
+			}
+			if tt.context != "" {
+				writeFile(t, filepath.Join(dir, ContextFile), tt.context)
 			}
 			got, err := ReadCDKConfig(dir)
 			if tt.wantErr != "" {
@@ -637,8 +697,8 @@ func TestResolveDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Resolve() error: %v", err)
 	}
-	if len(p.Stacks) != 5 {
-		t.Errorf("Resolve() read %d stacks from %s, want the complex app's 5",
+	if len(p.Stacks) != 7 {
+		t.Errorf("Resolve() read %d stacks from %s, want the complex app's 7",
 			len(p.Stacks), p.AssemblyDir)
 	}
 }

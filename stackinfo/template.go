@@ -11,29 +11,50 @@ const ecrRepositoryType = "AWS::ECR::Repository"
 
 // Sources a repository's name can come from, in Repository.Source.
 const (
-	SourceTemplate       = "template"
-	SourceOutputsFile    = "outputs-file"
+	// SourceTemplate: the stack's template in the cloud assembly, either
+	// a literal RepositoryName or an output evaluated from the assembly.
+	SourceTemplate = "template"
+	// SourceOutputsFile: the `cdk deploy --outputs-file` JSON.
+	SourceOutputsFile = "outputs-file"
+	// SourceCloudFormation: the deployed stack (its resources or outputs).
 	SourceCloudFormation = "cloudformation"
+	// SourceExport: a CloudFormation export (ListExports) that an output
+	// imports.
+	SourceExport = "export"
 )
 
-// Repository is one ECR repository that a stack defines.
+// Kinds of repository, in Repository.Kind.
+const (
+	// KindResource: an AWS::ECR::Repository resource of the stack.
+	KindResource = "resource"
+	// KindOutput: a stack output whose value is a repository URI, for a
+	// repository defined elsewhere (another stack or outside the app).
+	KindOutput = "output"
+)
+
+// Repository is one ECR repository that a stack defines or refers to.
 type Repository struct {
-	// Stack is the CloudFormation name of the stack that defines it.
+	// Stack is the CloudFormation name of the stack that defines it (or
+	// whose output names it).
 	Stack string `json:"stack"`
-	// Path is the construct path, such as "WebApiStack/WorkerRepo".
+	// Path is the construct path, such as "WebApiStack/WorkerRepo"; for a
+	// repository found through an output, the output's.
 	Path string `json:"path"`
-	// LogicalID is the resource's logical id in the template.
+	// LogicalID is the resource's logical id in the template; for a
+	// repository found through an output, the output key.
 	LogicalID string `json:"logicalId"`
+	// Kind is KindResource or KindOutput.
+	Kind string `json:"kind"`
 	// Name is the repository name; empty while it is unknown.
 	Name string `json:"name"`
-	// Account and Region are the stack's.
+	// Account and Region are the stack's, or the URI's for an output.
 	Account string `json:"account"`
 	Region  string `json:"region"`
 	// URI is ACCOUNT.dkr.ecr.REGION.SUFFIX/NAME; empty while the name,
 	// account or region is unknown.
 	URI string `json:"uri"`
-	// Source says where Name came from: SourceTemplate, SourceOutputsFile
-	// or SourceCloudFormation; empty while the name is unknown.
+	// Source says where Name came from: SourceTemplate, SourceOutputsFile,
+	// SourceCloudFormation or SourceExport; empty while it is unknown.
 	Source string `json:"source"`
 
 	// outputs are the template outputs whose value refers to this
@@ -60,22 +81,54 @@ type template struct {
 type resource struct {
 	Type       string          `json:"Type"`
 	Properties json.RawMessage `json:"Properties"`
-	Metadata   map[string]any  `json:"Metadata"`
+	// Metadata is decoded only for the resources cdkpush reads.
+	Metadata json.RawMessage `json:"Metadata"`
 }
 
 type output struct {
-	Value any `json:"Value"`
+	Value  any `json:"Value"`
+	Export *struct {
+		Name any `json:"Name"`
+	} `json:"Export"`
+}
+
+// stackTemplate is what cdkpush takes from one stack's template.
+type stackTemplate struct {
+	// repos are the ECR repositories, ordered by logical id.
+	repos []Repository
+	// outputs are every output, ordered by key.
+	outputs []templateOutput
+}
+
+// templateOutput is one output of a template.
+type templateOutput struct {
+	key   string
+	value any
+	// export is the Export.Name expression, nil when not exported.
+	export any
+	// tied is the index in stackTemplate.repos of the one repository the
+	// value refers to, or -1.
+	tied int
 }
 
 // readRepositories returns the ECR repositories in the stack's template,
 // ordered by logical id. A name is filled in only when the template gives it
 // as a literal string; otherwise CloudFormation generates it at deploy time.
 func readRepositories(s Stack) ([]Repository, error) {
+	t, err := readTemplate(s)
+	if err != nil {
+		return nil, err
+	}
+	return t.repos, nil
+}
+
+// readTemplate reads the stack's template.
+func readTemplate(s Stack) (*stackTemplate, error) {
 	var t template
 	if err := readJSONFile(s.TemplateFile, &t); err != nil {
 		return nil, err
 	}
-	var repos []Repository
+	st := &stackTemplate{}
 	byID := map[string]int{}
 	for _, id := range sortedKeys(t.Resources) {
 		r := t.Resources[id]
@@ -85,9 +138,16 @@ func readRepositories(s Stack) ([]Repository, error) {
 		repo := Repository{
 			Stack:     s.Name,
 			LogicalID: id,
+			Kind:      KindResource,
 			Account:   s.Account,
 			Region:    s.Region,
 			Path:      constructPath(r.Metadata),
+		}
+		if repo.Path == "" {
+			var err error
+			if repo.Path, err = s.metadata.pathOf(id); err != nil {
+				return nil, err
+			}
 		}
 		if len(r.Properties) > 0 {
 			var p struct {
@@ -102,13 +162,17 @@ func readRepositories(s Stack) ([]Repository, error) {
 				repo.Source = SourceTemplate
 			}
 		}
-		byID[id] = len(repos)
-		repos = append(repos, repo)
+		byID[id] = len(st.repos)
+		st.repos = append(st.repos, repo)
 	}
 	for _, key := range sortedKeys(t.Outputs) {
-		value := t.Outputs[key].Value
+		o := t.Outputs[key]
+		out := templateOutput{key: key, value: o.Value, tied: -1}
+		if o.Export != nil {
+			out.export = o.Export.Name
+		}
 		refs := map[string]bool{}
-		collectRefs(value, refs)
+		collectRefs(o.Value, refs)
 		var hit []string
 		for id := range refs {
 			if _, ok := byID[id]; ok {
@@ -117,25 +181,30 @@ func readRepositories(s Stack) ([]Repository, error) {
 		}
 		// An output that mixes several repositories says nothing exact
 		// about any one of them.
-		if len(hit) != 1 {
-			continue
+		if len(hit) == 1 {
+			out.tied = byID[hit[0]]
+			repo := &st.repos[out.tied]
+			if repo.outputs == nil {
+				repo.outputs = map[string]outputRef{}
+			}
+			kind := refOther
+			if isRef(o.Value, hit[0]) {
+				kind = refName
+			}
+			repo.outputs[key] = kind
 		}
-		repo := &repos[byID[hit[0]]]
-		if repo.outputs == nil {
-			repo.outputs = map[string]outputRef{}
-		}
-		kind := refOther
-		if isRef(value, hit[0]) {
-			kind = refName
-		}
-		repo.outputs[key] = kind
+		st.outputs = append(st.outputs, out)
 	}
-	return repos, nil
+	return st, nil
 }
 
 // constructPath is the resource's aws:cdk:path metadata without the trailing
-// "/Resource" that L2 constructs add.
-func constructPath(meta map[string]any) string {
+// "/Resource" that L2 constructs add; empty when there is none.
+func constructPath(raw json.RawMessage) string {
+	var meta map[string]any
+	if len(raw) == 0 || json.Unmarshal(raw, &meta) != nil {
+		return ""
+	}
 	p, _ := meta["aws:cdk:path"].(string)
 	return strings.TrimSuffix(p, "/Resource")
 }

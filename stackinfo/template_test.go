@@ -23,13 +23,13 @@ func TestReadRepositories(t *testing.T) {
 	want := []Repository{
 		{
 			Stack: "Shared", Path: "Shared/BaseRepo", LogicalID: "BaseRepoE5A2D56C",
-			Name: "team/base", Account: "111111111111", Region: "eu-west-1",
+			Kind: KindResource, Name: "team/base", Account: "111111111111", Region: "eu-west-1",
 			Source:  SourceTemplate,
 			outputs: map[string]outputRef{"BaseRepoUri": refOther},
 		},
 		{
 			Stack: "Shared", Path: "Shared/GeneratedRepo", LogicalID: "GeneratedRepo5762D8AA",
-			Account: "111111111111", Region: "eu-west-1",
+			Kind: KindResource, Account: "111111111111", Region: "eu-west-1",
 			outputs: map[string]outputRef{
 				"GeneratedRepoName": refName,
 				"GeneratedRepoUri":  refOther,

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
@@ -24,6 +23,8 @@ type awsClients struct {
 	profile string
 	region  string
 	log     *slog.Logger
+	// maxAttempts, when above 0, replaces the SDK's attempts per call.
+	maxAttempts int
 
 	once sync.Once
 	cfg  aws.Config
@@ -39,6 +40,9 @@ func (a *awsClients) config(ctx context.Context) (aws.Config, error) {
 		if a.region != "" {
 			opts = append(opts, config.WithRegion(a.region))
 		}
+		if a.maxAttempts > 0 {
+			opts = append(opts, config.WithRetryMaxAttempts(a.maxAttempts))
+		}
 		opts = append(opts, config.WithAppID("cdkpush"),
 			config.WithLogger(sdkLogger{a.log}))
 		a.cfg, a.err = config.LoadDefaultConfig(ctx, opts...)
@@ -49,12 +53,20 @@ func (a *awsClients) config(ctx context.Context) (aws.Config, error) {
 	return a.cfg, a.err
 }
 
-func (a *awsClients) ecr(ctx context.Context, region string) (login.ECRAPI, error) {
-	cfg, err := a.config(ctx)
-	if err != nil {
-		return nil, err
+// newAWSClients returns the AWS clients of a run: the profile is --profile,
+// else cdk.json's.
+func newAWSClients(opts *options, cdk stackinfo.CDKConfig, log *slog.Logger) *awsClients {
+	profile := opts.Profile
+	if profile == "" {
+		profile = cdk.Profile
 	}
-	return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = region }), nil
+	return &awsClients{profile: profile, region: opts.Region, log: log,
+		maxAttempts: opts.MaxAttempts}
+}
+
+// loginProvider returns an ECR credentials provider on this configuration.
+func (a *awsClients) loginProvider() *login.Provider {
+	return &login.Provider{Clients: &login.AWSClients{Config: a.config}, Logger: a.log}
 }
 
 func (a *awsClients) cloudFormation(ctx context.Context,

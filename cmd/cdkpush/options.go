@@ -36,6 +36,12 @@ type options struct {
 	RegistryEndpoints []string
 	Concurrency       int
 	DockerHost        string
+	MaxAttempts       int
+	Platform          string
+	Quiet             bool
+	Report            string
+	Upload            string
+	Offline           bool
 }
 
 // setting ties a flag to its cdkpush.yaml key. Environment variables are
@@ -59,6 +65,12 @@ var settings = []setting{
 	{"registry-endpoint", "registry-endpoint"},
 	{"concurrency", "concurrency"},
 	{"docker-host", "docker-host"},
+	{"max-attempts", "max-attempts"},
+	{"platform", "platform"},
+	{"quiet", "quiet"},
+	{"report", "report"},
+	{"upload", "upload"},
+	{"offline", "offline"},
 }
 
 func addFlags(cmd *cobra.Command, o *options) {
@@ -84,7 +96,23 @@ func addFlags(cmd *cobra.Command, o *options) {
 			"REGISTRY=HOST[:PORT] for one (repeatable)")
 	f.IntVar(&o.Concurrency, "concurrency", 4, "how many pushes run at once")
 	f.StringVar(&o.DockerHost, "docker-host", "",
-		"Docker Engine address (default: DOCKER_HOST, else unix:///var/run/docker.sock)")
+		"Docker Engine address (default: DOCKER_HOST, else the current docker context, "+
+			"else unix:///var/run/docker.sock)")
+	f.IntVar(&o.MaxAttempts, "max-attempts", 0,
+		"attempts per AWS call, retrying throttling and server errors (default: the "+
+			"SDK's, 3, or AWS_MAX_ATTEMPTS)")
+	f.StringVar(&o.Platform, "platform", "",
+		"refuse to push local images of another platform than os/arch[/variant], such as "+
+			"linux/amd64 (default: any)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress on stderr")
+	f.StringVar(&o.Report, "report", "",
+		"also write the JSON report to FILE, whatever the output on the terminal")
+	f.StringVar(&o.Upload, "upload", "",
+		"how images reach the registry: direct (cdkpush uploads what the engine exports) "+
+			"or engine (the engine pushes, as docker push does) (default direct)")
+	f.BoolVar(&o.Offline, "offline", false,
+		"resolve stacks and repositories from the project's files only, with no AWS "+
+			"call (what only AWS knows stays unknown)")
 }
 
 // load merges environment variables and cdkpush.yaml under the flags the
@@ -124,8 +152,17 @@ func (o *options) load(flags *pflag.FlagSet) error {
 	}
 	o.Concurrency = n
 	o.DockerHost = v.GetString("docker-host")
+	o.Platform = v.GetString("platform")
+	o.Quiet = v.GetBool("quiet")
+	o.Report = v.GetString("report")
+	o.Upload = v.GetString("upload")
+	o.Offline = v.GetBool("offline")
 	if o.Concurrency < 1 {
 		return usagef("concurrency %d: want 1 or more", o.Concurrency)
+	}
+	if o.MaxAttempts, err = cast.ToIntE(v.Get("max-attempts")); err != nil || o.MaxAttempts < 0 {
+		return usagef("max-attempts %q: want a whole number, or 0 for the SDK's default",
+			v.GetString("max-attempts"))
 	}
 	return nil
 }

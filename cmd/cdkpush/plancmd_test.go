@@ -1,17 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cdkpush/cdkpush/push"
-	"github.com/cdkpush/cdkpush/stackinfo"
 )
 
 const (
@@ -37,6 +38,24 @@ func exampleProject(t *testing.T) string {
 	return dir
 }
 
+// project copies cdk.json and cdk.out of the fixture CDK app in
+// /testdata/app into a new folder and returns it.
+func project(t *testing.T, app string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "testdata", app)
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "cdk.out"),
+		os.DirFS(filepath.Join(src, "cdk.out"))); err != nil {
+		t.Fatalf("copying the %s cloud assembly: %v", app, err)
+	}
+	data, err := os.ReadFile(filepath.Join(src, "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "cdk.json"), string(data))
+	return dir
+}
+
 // outputsFile writes what `cdk deploy --outputs-file` writes for the
 // example app and returns its path.
 func outputsFile(t *testing.T) string {
@@ -53,11 +72,81 @@ func outputsFile(t *testing.T) string {
 	return path
 }
 
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// TestPlanGolden runs `plan --json --offline` on each fixture app and
+// compares stdout with testdata/golden/plan-<case>.json. Refresh them with
+// `go test ./cmd/cdkpush -run TestPlanGolden -update`.
+func TestPlanGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		app  string
+		args []string
+	}{
+		{name: "example", app: "example"},
+		// The outputs file gives the generated name.
+		{name: "example-outputs", app: "example", args: []string{"--outputs-file", "OUTPUTS"}},
+		{name: "complex", app: "complex"},
+		{name: "complex-region", app: "complex", args: []string{"--region", "eu-central-1"}},
+		{name: "complex-stage", app: "complex", args: []string{"--stack", "Prod/*"}},
+		{name: "complex-consumer", app: "complex", args: []string{"--stack", "Consumer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sandbox(t)
+			dir := project(t, tt.app)
+			args := []string{"plan", "--json", "--offline", "--dir", dir,
+				"--docker-host", "unix:///nonexistent.sock"}
+			for _, a := range tt.args {
+				if a == "OUTPUTS" {
+					a = outputsFile(t)
+				}
+				args = append(args, a)
+			}
+
+			code, stdout, stderr := run(t, args...)
+
+			if code != exitOK {
+				t.Fatalf("Main(%q) = %d, want %d; stderr:\n%s", args, code, exitOK, stderr)
+			}
+			got := strings.ReplaceAll(stdout, dir, "$DIR")
+			golden := filepath.Join("testdata", "golden", "plan-"+tt.name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("reading golden file (refresh with -update): %v", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("plan --json mismatch with %s (-want +got):\n%s", golden, diff)
+			}
+			// The report decodes into planReport with no field left over.
+			var report planReport
+			dec := json.NewDecoder(strings.NewReader(stdout))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&report); err != nil {
+				t.Fatalf("decoding the plan: %v", err)
+			}
+			for _, w := range report.Warnings {
+				if !strings.Contains(stderr, strings.SplitN(w, " (", 2)[0]) {
+					t.Errorf("warning %q is not on stderr:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
 func TestPlanJSONWithoutEngine(t *testing.T) {
 	sandbox(t)
 	dir := exampleProject(t)
-	args := []string{"plan", "--json", "--dir", dir, "--outputs-file", outputsFile(t),
-		"--docker-host", "unix:///nonexistent.sock"}
+	args := []string{"plan", "--json", "--offline", "--dir", dir, "--outputs-file",
+		outputsFile(t), "--docker-host", "unix:///nonexistent.sock"}
 
 	code, stdout, stderr := run(t, args...)
 
@@ -70,43 +159,24 @@ func TestPlanJSONWithoutEngine(t *testing.T) {
 	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("decoding the plan %q: %v", stdout, err)
 	}
-	want := planReport{
-		Stacks: []stackinfo.Stack{{
-			ID: "WebApiStack", Name: "WebApiStack", Path: "WebApiStack",
-			Account: "123456789012", Region: "us-east-1",
-		}},
-		Repositories: []stackinfo.Repository{
-			{
-				Stack: "WebApiStack", Path: "WebApiStack/WebApiRepo",
-				LogicalID: "WebApiRepo378C281F", Name: "web-api",
-				Account: "123456789012", Region: "us-east-1",
-				URI: registry + "/web-api", Source: stackinfo.SourceTemplate,
-			},
-			{
-				Stack: "WebApiStack", Path: "WebApiStack/WorkerRepo",
-				LogicalID: "WorkerRepoEE566D3E", Name: workerName,
-				Account: "123456789012", Region: "us-east-1",
-				URI: registry + "/" + workerName, Source: stackinfo.SourceOutputsFile,
-			},
+	want := []push.Result{
+		{
+			Repository: registry + "/web-api", Path: "WebApiStack/WebApiRepo",
+			Status: push.StatusSkipped, Reason: "docker engine not reachable",
 		},
-		Pushes: []planPush{},
-		Skipped: []push.Result{
-			{
-				Repository: registry + "/web-api", Path: "WebApiStack/WebApiRepo",
-				Status: push.StatusSkipped, Reason: "docker engine not reachable",
-			},
-			{
-				Repository: registry + "/" + workerName, Path: "WebApiStack/WorkerRepo",
-				Status: push.StatusSkipped, Reason: "docker engine not reachable",
-			},
+		{
+			Repository: registry + "/" + workerName, Path: "WebApiStack/WorkerRepo",
+			Status: push.StatusSkipped, Reason: "docker engine not reachable",
 		},
 	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(stackinfo.Repository{})); diff != "" {
-		t.Errorf("plan --json (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, got.Skipped); diff != "" {
+		t.Errorf("plan --json skipped (-want +got):\n%s", diff)
 	}
 	// Empty lists are [], never null, for other programs' sake.
-	if !strings.Contains(stdout, `"pushes": []`) {
-		t.Errorf("plan --json stdout has no empty pushes list:\n%s", stdout)
+	for _, key := range []string{`"pushes": []`, `"warnings": []`} {
+		if !strings.Contains(stdout, key) {
+			t.Errorf("plan --json stdout has no %s:\n%s", key, stdout)
+		}
 	}
 	if !strings.Contains(stderr, "local images not matched") {
 		t.Errorf("plan --json stderr = %q, want a warning about the engine", stderr)
@@ -115,25 +185,45 @@ func TestPlanJSONWithoutEngine(t *testing.T) {
 
 func TestPlanTextWithoutEngine(t *testing.T) {
 	sandbox(t)
-	dir := exampleProject(t)
-	args := []string{"plan", "--dir", dir, "--outputs-file", outputsFile(t),
-		"--docker-host", "unix:///nonexistent.sock"}
+	dir := project(t, "complex")
+	args := []string{"plan", "--offline", "--dir", dir, "--stack", "Shared", "--stack",
+		"Agnostic", "--stack", "ChinaStack", "--docker-host", "unix:///nonexistent.sock"}
 
 	code, stdout, stderr := run(t, args...)
 
 	if code != exitOK {
 		t.Fatalf("Main(%q) = %d, want %d; stderr:\n%s", args, code, exitOK, stderr)
 	}
-	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "REPOSITORY") {
-		t.Fatalf("plan stdout = %q, want a header and two repositories", stdout)
+	// Each row, with its cells separated by any run of spaces.
+	var rows []string
+	for _, line := range strings.Split(stdout, "\n") {
+		rows = append(rows, strings.Join(strings.Fields(line), " "))
 	}
-	for i, want := range []string{registry + "/web-api", registry + "/" + workerName} {
-		line := lines[i+1]
-		if !strings.HasPrefix(line, want+" ") ||
-			!strings.Contains(line, "(skipped: docker engine not reachable)") {
-			t.Errorf("plan stdout line %d = %q, want %s skipped", i+1, line, want)
+	for _, want := range []string{
+		"Sources: cdk.json, assembly",
+		"STACK NAME ACCOUNT REGION STATUS",
+		"Agnostic Agnostic - us-east-1 (AWS_REGION) unknown (offline)",
+		"Shared Shared 111111111111 eu-west-1 unknown (offline)",
+		"REPOSITORY NAME SOURCE CONSTRUCT PATH",
+		"444444444444.dkr.ecr.cn-north-1.amazonaws.com.cn/china/app china/app template " +
+			"ChinaStack/ChinaRepo",
+		"- - - Shared/GeneratedRepo",
+		"IMAGE ASSET STACK DESTINATION BUILT FROM",
+		"ExecImage ChinaStack 444444444444.dkr.ecr.cn-north-1.amazonaws.com.cn/" +
+			"cdk-hnb659fds-container-assets-444444444444-cn-north-1:exec-image-0001 " +
+			"$ node build-image.js --tag exec-image",
+		"AgnosticImage Agnostic - " + filepath.Join(dir, "cdk.out",
+			"asset.4e74d91d3f45081ce25e3613e3407a08af877bca422678b646516e8eed7fa1dd"),
+		"PUSH TO TAG IMAGE CONSTRUCT PATH",
+		"- - (skipped: docker engine not reachable) Shared/GeneratedRepo",
+		"1 warning (on stderr)",
+	} {
+		if !slices.Contains(rows, want) {
+			t.Errorf("plan stdout lacks the row %q:\n%s", want, stdout)
 		}
+	}
+	if !strings.Contains(stderr, "repository name unknown") {
+		t.Errorf("plan stderr = %q, want the unknown name", stderr)
 	}
 }
 
@@ -144,12 +234,12 @@ func TestPlanWithoutOutputsFile(t *testing.T) {
 
 	code, stdout, stderr := run(t, args...)
 
-	// The worker's generated name is in no outputs file, so cdkpush asks
-	// CloudFormation, which the sandbox points at a closed port.
+	// Without --offline cdkpush asks STS whose the credentials are, which
+	// the sandbox points at a closed port.
 	if code != exitFailure {
 		t.Errorf("Main(%q) = %d, want %d; stderr:\n%s", args, code, exitFailure, stderr)
 	}
-	for _, want := range []string{`stack "WebApiStack"`, "127.0.0.1:1"} {
+	for _, want := range []string{"finding the caller's account", "--offline", "127.0.0.1:1"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("Main(%q) stderr = %q, want it to contain %q", args, stderr, want)
 		}
@@ -218,7 +308,7 @@ func TestPlanMissingAssembly(t *testing.T) {
 func TestPushWithoutEngine(t *testing.T) {
 	sandbox(t)
 	dir := exampleProject(t)
-	args := []string{"push", "--dir", dir, "--outputs-file", outputsFile(t),
+	args := []string{"push", "--offline", "--dir", dir, "--outputs-file", outputsFile(t),
 		"--docker-host", "unix:///nonexistent.sock"}
 
 	code, stdout, stderr := run(t, args...)
@@ -231,5 +321,27 @@ func TestPushWithoutEngine(t *testing.T) {
 	}
 	if stdout != "" {
 		t.Errorf("Main(%q) stdout = %q, want none", args, stdout)
+	}
+}
+
+// TestWriteIndentedJSON checks that the report is written byte for byte as
+// json.Encoder with a two-space indent writes it.
+func TestWriteIndentedJSON(t *testing.T) {
+	report := planReport{
+		Sources:  []string{"assembly", "<html>&"},
+		Warnings: []string{},
+		Pushes:   []planPush{{Image: "a:1", Tag: "1"}},
+	}
+	var want, got bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(report); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeIndentedJSON(&got, report); err != nil {
+		t.Fatalf("writeIndentedJSON() error: %v", err)
+	}
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		t.Errorf("writeIndentedJSON() mismatch (-json.Encoder +got):\n%s", diff)
 	}
 }

@@ -5,15 +5,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/cdkpush/cdkpush/login"
 	"github.com/cdkpush/cdkpush/push"
 )
 
-// runPush resolves, plans and pushes, then prints one REPOSITORY@DIGEST line
-// per pushed tag on stdout, or the JSON report with --json.
+// runPush resolves and plans, checks that every target repository exists,
+// then pushes with progress on stderr, and prints one REPOSITORY@DIGEST line
+// per pushed or up-to-date tag on stdout, or the JSON report with --json.
+// --report writes the JSON report to a file as well. When interrupted, it
+// still prints and writes what finished.
 func runPush(cmd *cobra.Command, opts *options) error {
 	ctx := cmd.Context()
 	s, err := newSession(cmd, opts)
@@ -24,7 +31,7 @@ func runPush(cmd *cobra.Command, opts *options) error {
 		s.log.Warn("no ECR repositories in the selected stacks",
 			"assembly", s.project.AssemblyDir)
 	}
-	engine, err := push.Connect(ctx, opts.DockerHost)
+	engine, err := connectEngine(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -36,24 +43,50 @@ func runPush(cmd *cobra.Command, opts *options) error {
 	for _, sk := range plan.Skipped {
 		s.log.Info("skipped", "repository", sk.Repository.Path, "reason", sk.Reason)
 	}
+	jobs := plan.Jobs
+	if len(jobs) > 0 {
+		jobs, err = push.CheckRepositories(ctx, ecrRepositories(s.aws), jobs,
+			opts.Concurrency)
+		if err != nil {
+			return err
+		}
+	}
 
-	provider := &login.Provider{Client: s.aws.ecr, Logger: s.log}
+	provider := s.aws.loginProvider()
+	prog := newProgress(opts.streams.Err, jobs,
+		chooseProgress(opts, opts.streams.Err, os.Getenv))
 	pusher := &push.Pusher{
 		Engine: engine,
 		Credentials: func(ctx context.Context, account, region string) (login.Credentials, error) {
 			return provider.Credentials(ctx, account, region)
 		},
 		Concurrency: opts.Concurrency,
-		Logger:      s.log,
+		Upload:      s.upload,
+		OnEvent:     prog.event,
+		Logger:      newLogger(prog.writer(), opts.Verbose),
 	}
-	report := push.Report{Results: pusher.Push(ctx, plan.Jobs)}
-	report.Results = append(report.Results, push.SkippedResults(plan.Skipped)...)
+	// After the registry refuses a token, the pusher drops it and asks
+	// for a new one, where the provider can forget tokens.
+	if inv, ok := any(provider).(interface{ Invalidate(account, region string) }); ok {
+		pusher.Invalidate = inv.Invalidate
+	}
+	results := pusher.Push(ctx, jobs)
+	prog.close()
 
+	report := push.Report{Results: append([]push.Result{}, results...)}
+	report.Results = append(report.Results, push.SkippedResults(plan.Skipped)...)
+	var reportErr error
+	if opts.Report != "" {
+		reportErr = writeReport(opts.Report, report)
+	}
 	if err := printReport(opts.streams.Out, report, opts.JSON); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if reportErr != nil {
+		return reportErr
 	}
 	failed := 0
 	for _, r := range report.Results {
@@ -69,11 +102,30 @@ func runPush(cmd *cobra.Command, opts *options) error {
 	return nil
 }
 
+// ecrRepositories returns the regional ECR clients of the repository
+// check, one per region.
+func ecrRepositories(a *awsClients) push.RepositoryClientFunc {
+	var mu sync.Mutex
+	clients := map[string]*ecr.Client{}
+	return func(ctx context.Context, region string) (push.RepositoryAPI, error) {
+		cfg, err := a.config(ctx)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		c, ok := clients[region]
+		if !ok {
+			c = ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = region })
+			clients[region] = c
+		}
+		return c, nil
+	}
+}
+
 func printReport(w io.Writer, report push.Report, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(report)
+		return encodeReport(w, report)
 	}
 	for _, r := range report.Results {
 		if r.Status == push.StatusPushed || r.Status == push.StatusUpToDate {
@@ -81,6 +133,29 @@ func printReport(w io.Writer, report push.Report, asJSON bool) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+func encodeReport(w io.Writer, report push.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(report)
+}
+
+// writeReport writes the JSON report to path atomically: a reader sees the
+// old file or the whole new one, never a part.
+func writeReport(path string, report push.Report) error {
+	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	if err != nil {
+		return fmt.Errorf("writing the report %s: %w", path, err)
+	}
+	defer f.Cleanup()
+	if err := encodeReport(f, report); err != nil {
+		return fmt.Errorf("writing the report %s: %w", path, err)
+	}
+	if err := f.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("writing the report %s: %w", path, err)
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ CDKPUSH_REGISTRY_ENDPOINT, ...), then cdkpush.yaml in the project folder.`,
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	addFlags(root, opts)
-	root.AddCommand(newPushCmd(opts), newPlanCmd(opts), newVersionCmd(s))
+	root.AddCommand(newPushCmd(opts), newPlanCmd(opts), newLoginCmd(opts), newVersionCmd(s))
 	return root
 }
 

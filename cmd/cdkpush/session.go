@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,10 @@ type session struct {
 	project   *stackinfo.Project
 	mappings  []push.Mapping
 	endpoints push.Endpoints
+	// platform is --platform; the zero value accepts any.
+	platform push.Platform
+	// upload is --upload.
+	upload push.Upload
 }
 
 // newSession loads the settings and resolves the project's repositories.
@@ -39,17 +44,21 @@ func newSession(cmd *cobra.Command, opts *options) (*session, error) {
 		return nil, usageError{err}
 	}
 	s.endpoints = eps
+	if opts.Platform != "" {
+		if s.platform, err = push.ParsePlatform(opts.Platform); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	if s.upload, err = push.ParseUpload(opts.Upload); err != nil {
+		return nil, usageError{err}
+	}
 
 	ctx := cmd.Context()
 	cfg, err := stackinfo.ReadCDKConfig(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
-	profile := opts.Profile
-	if profile == "" {
-		profile = cfg.Profile
-	}
-	s.aws = &awsClients{profile: profile, region: opts.Region, log: s.log}
+	s.aws = newAWSClients(opts, cfg, s.log)
 	s.project, err = stackinfo.Resolve(ctx, stackinfo.Options{
 		Dir:            opts.Dir,
 		Config:         cfg,
@@ -57,6 +66,8 @@ func newSession(cmd *cobra.Command, opts *options) (*session, error) {
 		OutputsFile:    opts.OutputsFile,
 		Stacks:         opts.Stacks,
 		Region:         s.aws.defaultRegion(ctx),
+		RegionSource:   regionSource(opts),
+		Offline:        opts.Offline,
 		Account:        s.aws.account,
 		CloudFormation: s.aws.cloudFormation,
 		Logger:         s.log,
@@ -67,11 +78,27 @@ func newSession(cmd *cobra.Command, opts *options) (*session, error) {
 	return s, nil
 }
 
+// regionSource says where the configured region comes from, for the stacks
+// that take it: the region setting, else the SDK's environment variables,
+// else the profile.
+func regionSource(opts *options) string {
+	switch {
+	case opts.Region != "":
+		return "--region"
+	case os.Getenv("AWS_REGION") != "":
+		return "AWS_REGION"
+	case os.Getenv("AWS_DEFAULT_REGION") != "":
+		return "AWS_DEFAULT_REGION"
+	}
+	return "profile"
+}
+
 // plan matches the project's repositories with local images.
 func (s *session) plan(ctx context.Context, engine push.Engine) (*push.Plan, error) {
 	return push.MakePlan(ctx, engine, s.project.Repositories, push.PlanOptions{
 		Mappings:  s.mappings,
 		Tags:      s.opts.Tags,
 		Endpoints: s.endpoints,
+		Platform:  s.platform,
 	})
 }
