@@ -239,7 +239,7 @@ func TestLoginUsageErrors(t *testing.T) {
 				"--registry-endpoint", "127.0.0.1:5000"},
 			wantErr: "both go to 127.0.0.1:5000"},
 		{name: "max-attempts", args: []string{"--max-attempts", "-1", "--registry", testHost},
-			wantErr: `max-attempts "-1"`},
+			wantErr: "max-attempts -1"},
 		{name: "argument", args: []string{testHost}, wantErr: "unexpected argument"},
 	}
 	for _, tt := range tests {

@@ -119,52 +119,144 @@ func addFlags(cmd *cobra.Command, o *options) {
 // user set, in that order of precedence.
 func (o *options) load(flags *pflag.FlagSet) error {
 	v := viper.New()
-	v.SetEnvPrefix("CDKPUSH")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	for _, s := range settings {
 		if err := v.BindPFlag(s.key, flags.Lookup(s.flag)); err != nil {
 			return fmt.Errorf("binding flag --%s: %w", s.flag, err)
 		}
-		env := "CDKPUSH_" + strings.ToUpper(strings.ReplaceAll(s.key, "-", "_"))
-		if err := v.BindEnv(s.key, env); err != nil {
-			return fmt.Errorf("binding %s: %w", env, err)
+		// Both the key's and the flag's name work: CDKPUSH_STACKS and
+		// CDKPUSH_STACK.
+		envs := []string{envName(s.key)}
+		if s.flag != s.key {
+			envs = append(envs, envName(s.flag))
+		}
+		if err := v.BindEnv(append([]string{s.key}, envs...)...); err != nil {
+			return fmt.Errorf("binding %s: %w", strings.Join(envs, ", "), err)
 		}
 	}
+	g := getter{v: v, flags: flags}
 	// The project folder locates cdkpush.yaml, so it comes from the flag
 	// or the environment only.
-	o.Dir = v.GetString("dir")
+	o.Dir = g.str("dir")
+	if g.err != nil {
+		return g.err
+	}
 	if err := mergeConfigFile(v, filepath.Join(o.Dir, configFile)); err != nil {
 		return err
 	}
-	o.CDKOut = v.GetString("cdk-out")
-	o.OutputsFile = v.GetString("outputs-file")
-	o.Stacks = v.GetStringSlice("stacks")
-	o.Profile = v.GetString("profile")
-	o.Region = v.GetString("region")
-	o.Images = v.GetStringSlice("images")
-	o.Tags = v.GetStringSlice("tags")
-	o.JSON = v.GetBool("json")
-	o.Verbose = v.GetBool("verbose")
-	o.RegistryEndpoints = v.GetStringSlice("registry-endpoint")
-	n, err := cast.ToIntE(v.Get("concurrency"))
-	if err != nil {
-		return usagef("concurrency %q: want a whole number", v.GetString("concurrency"))
+	o.CDKOut = g.str("cdk-out")
+	o.OutputsFile = g.str("outputs-file")
+	o.Stacks = g.list("stacks")
+	o.Profile = g.str("profile")
+	o.Region = g.str("region")
+	o.Images = g.list("images")
+	o.Tags = g.list("tags")
+	o.JSON = g.boolean("json")
+	o.Verbose = g.boolean("verbose")
+	o.RegistryEndpoints = g.list("registry-endpoint")
+	o.Concurrency = g.integer("concurrency")
+	o.DockerHost = g.str("docker-host")
+	o.Platform = g.str("platform")
+	o.Quiet = g.boolean("quiet")
+	o.Report = g.str("report")
+	o.Upload = g.str("upload")
+	o.Offline = g.boolean("offline")
+	o.MaxAttempts = g.integer("max-attempts")
+	if g.err != nil {
+		return g.err
 	}
-	o.Concurrency = n
-	o.DockerHost = v.GetString("docker-host")
-	o.Platform = v.GetString("platform")
-	o.Quiet = v.GetBool("quiet")
-	o.Report = v.GetString("report")
-	o.Upload = v.GetString("upload")
-	o.Offline = v.GetBool("offline")
 	if o.Concurrency < 1 {
 		return usagef("concurrency %d: want 1 or more", o.Concurrency)
 	}
-	if o.MaxAttempts, err = cast.ToIntE(v.Get("max-attempts")); err != nil || o.MaxAttempts < 0 {
-		return usagef("max-attempts %q: want a whole number, or 0 for the SDK's default",
-			v.GetString("max-attempts"))
+	if o.MaxAttempts < 0 {
+		return usagef("max-attempts %d: want a whole number, or 0 for the SDK's default",
+			o.MaxAttempts)
 	}
 	return nil
+}
+
+func envName(name string) string {
+	return "CDKPUSH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// getter reads settings with their types checked, keeping the first error:
+// a value of the wrong type in cdkpush.yaml or the environment is refused,
+// never read as empty.
+type getter struct {
+	v     *viper.Viper
+	flags *pflag.FlagSet
+	err   error
+}
+
+func (g *getter) fail(key string, value any, want string) {
+	if g.err == nil {
+		g.err = usagef("setting %q (flag, %s or %s): %v is not %s",
+			key, envName(key), configFile, value, want)
+	}
+}
+
+func (g *getter) str(key string) string {
+	s, err := cast.ToStringE(g.v.Get(key))
+	if err != nil {
+		g.fail(key, g.v.Get(key), "a string")
+	}
+	return s
+}
+
+// list reads a list: a YAML list, repeated flags, or a space-separated
+// environment variable. Empty entries are refused.
+func (g *getter) list(key string) []string {
+	value := g.v.Get(key)
+	// A list flag the user set is taken as given: viper would re-split its
+	// values at commas and drop empty ones.
+	for _, s := range settings {
+		f := g.flags.Lookup(s.flag)
+		if f == nil {
+			continue
+		}
+		if sv, ok := f.Value.(pflag.SliceValue); ok && s.key == key && f.Changed {
+			value = sv.GetSlice()
+		}
+	}
+	var items []string
+	var err error
+	switch value.(type) {
+	case string, []string, []any, nil:
+		items, err = cast.ToStringSliceE(value)
+	default:
+		err = fmt.Errorf("not a list")
+	}
+	if err != nil {
+		g.fail(key, value, "a list of strings")
+		return nil
+	}
+	for _, item := range items {
+		if strings.TrimSpace(item) == "" {
+			g.fail(key, fmt.Sprintf("%q", items), "a list without empty entries")
+			return nil
+		}
+	}
+	return items
+}
+
+func (g *getter) boolean(key string) bool {
+	b, err := cast.ToBoolE(g.v.Get(key))
+	if err != nil {
+		g.fail(key, g.v.Get(key), "true or false")
+	}
+	return b
+}
+
+func (g *getter) integer(key string) int {
+	value := g.v.Get(key)
+	if f, ok := value.(float64); ok && f != float64(int(f)) {
+		g.fail(key, value, "a whole number")
+		return 0
+	}
+	n, err := cast.ToIntE(value)
+	if err != nil {
+		g.fail(key, value, "a whole number")
+	}
+	return n
 }
 
 // mergeConfigFile reads path, if it exists, refusing keys cdkpush does not

@@ -17,7 +17,8 @@ import (
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, s := range settings {
-		t.Setenv("CDKPUSH_"+strings.ToUpper(strings.ReplaceAll(s.key, "-", "_")), "")
+		t.Setenv(envName(s.key), "")
+		t.Setenv(envName(s.flag), "")
 	}
 }
 
@@ -264,6 +265,51 @@ func TestOptionsLoadErrors(t *testing.T) {
 			wantErr: []string{"concurrency 0"},
 		},
 		{
+			name:    "stacks as a mapping",
+			yaml:    "stacks: {a: b}\n",
+			wantErr: []string{`setting "stacks"`, "not a list of strings"},
+		},
+		{
+			name:    "images as a mapping",
+			yaml:    "images: {web-api: web-api:1}\n",
+			wantErr: []string{`setting "images"`, "not a list of strings"},
+		},
+		{
+			name:    "profile as a list",
+			yaml:    "profile: [a, b]\n",
+			wantErr: []string{`setting "profile"`, "not a string"},
+		},
+		{
+			name:    "registry-endpoint as a mapping",
+			yaml:    "registry-endpoint: {x: y}\n",
+			wantErr: []string{`setting "registry-endpoint"`},
+		},
+		{
+			name:    "json not a boolean",
+			env:     map[string]string{"CDKPUSH_JSON": "yes please"},
+			wantErr: []string{`setting "json"`, "CDKPUSH_JSON", "not true or false"},
+		},
+		{
+			name:    "concurrency not a number",
+			env:     map[string]string{"CDKPUSH_CONCURRENCY": "abc"},
+			wantErr: []string{`setting "concurrency"`, "not a whole number"},
+		},
+		{
+			name:    "concurrency a fraction",
+			yaml:    "concurrency: 2.5\n",
+			wantErr: []string{`setting "concurrency"`, "not a whole number"},
+		},
+		{
+			name:    "empty tag",
+			args:    []string{"--tag", ""},
+			wantErr: []string{`setting "tags"`, "without empty entries"},
+		},
+		{
+			name:    "empty stack pattern",
+			args:    []string{"--stack", "Prod", "--stack", " "},
+			wantErr: []string{`setting "stacks"`, "without empty entries"},
+		},
+		{
 			name:    "negative concurrency from the environment",
 			env:     map[string]string{"CDKPUSH_CONCURRENCY": "-1"},
 			wantErr: []string{"concurrency -1"},
@@ -295,6 +341,36 @@ func TestOptionsLoadErrors(t *testing.T) {
 			var u usageError
 			if !errors.As(err, &u) {
 				t.Errorf("options.load() = %T %v, want a usageError", err, err)
+			}
+		})
+	}
+}
+
+// TestOptionsEnvNames: a list setting reads the environment variable named
+// after its flag (CDKPUSH_STACK) as well as the one named after its
+// cdkpush.yaml key (CDKPUSH_STACKS).
+func TestOptionsEnvNames(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{name: "key name", env: map[string]string{"CDKPUSH_STACKS": "A B"}, want: []string{"A", "B"}},
+		{name: "flag name", env: map[string]string{"CDKPUSH_STACK": "Prod/*"},
+			want: []string{"Prod/*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			opts, err := loadOptions(t, []string{"--dir", t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, opts.Stacks); diff != "" {
+				t.Errorf("options.load() Stacks (-want +got):\n%s", diff)
 			}
 		})
 	}
