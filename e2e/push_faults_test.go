@@ -116,6 +116,14 @@ func resetConnection(t *testing.T, w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
+// set changes the proxy's faults under its lock: its handler runs in
+// other goroutines.
+func (p *faultProxy) set(change func(p *faultProxy)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	change(p)
+}
+
 // Seen is how many requests of a kind the proxy got.
 func (p *faultProxy) Seen(kind string) int {
 	p.mu.Lock()
@@ -157,7 +165,7 @@ func (b *countingBody) Read(buf []byte) (int, error) {
 func TestPushRetriesDroppedConnection(t *testing.T) {
 	dir := deployPushStack(t)
 	proxy := newFaultProxy(t)
-	proxy.drop["manifest PUT"] = 1
+	proxy.set(func(p *faultProxy) { p.drop["manifest PUT"] = 1 })
 	id := buildLayered(t, "team/push-api:retry", 7, "", 64<<10, 32<<10)
 
 	res := cdkpush(t, dir, "--stack", "PushStack", "--registry-endpoint", proxy.Addr,
@@ -189,7 +197,7 @@ func TestPushRetriesDroppedConnection(t *testing.T) {
 func TestPushRetriesDroppedBlobUpload(t *testing.T) {
 	dir := deployPushStack(t)
 	proxy := newFaultProxy(t)
-	proxy.drop["blob upload"] = 1
+	proxy.set(func(p *faultProxy) { p.drop["blob upload"] = 1 })
 	buildLayered(t, "push-plain:retry", 8, "", 256<<10)
 
 	res := cdkpush(t, dir, "--stack", "PushStack", "--registry-endpoint", proxy.Addr,

@@ -25,7 +25,7 @@ func testPushInterrupted(t *testing.T, upload string) {
 	dir := deployPushStack(t)
 	proxy := newFaultProxy(t)
 	// 90 MB at 2 MB/s would take most of a minute.
-	proxy.bytesPerSecond = 2 << 20
+	proxy.set(func(p *faultProxy) { p.bytesPerSecond = 2 << 20 })
 	const mb = 1 << 20
 	seed := uint64(9)
 	if upload == "engine" {

@@ -150,7 +150,7 @@ func TestPushFailureInStream(t *testing.T) {
 	deployExample(t, dir, "e2e3")
 	buildImage(t, "web-api:2.0.0", "web api 2.0.0")
 	proxy := newFaultProxy(t)
-	proxy.refuse["manifest PUT"] = 400
+	proxy.set(func(p *faultProxy) { p.refuse["manifest PUT"] = 400 })
 	res := cdkpush(t, dir, "--upload", "engine", "--registry-endpoint", proxy.Addr,
 		"--stack", "WebApiStack")
 	if res.code != 1 {

@@ -3,6 +3,8 @@ package push
 import (
 	"fmt"
 	"net"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -107,8 +109,33 @@ func parseEndpoint(s string) (Endpoint, error) {
 	if strings.HasPrefix(s, "[") && (net.ParseIP(host) == nil || !strings.Contains(host, ":")) {
 		return Endpoint{}, fmt.Errorf("want HOST or HOST:PORT, with an IPv6 address in brackets")
 	}
+	if net.ParseIP(host) == nil && !hostnamePattern.MatchString(host) {
+		return Endpoint{}, fmt.Errorf("%q is not a host name or IP address", host)
+	}
 	plain := scheme == "http" || (scheme == "" && isLoopback(host))
 	return Endpoint{Host: s, PlainHTTP: plain}, nil
+}
+
+// hostnamePattern is a DNS host name: dot-separated labels of letters,
+// digits and inner hyphens.
+var hostnamePattern = regexp.MustCompile(
+	`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+
+// Unused returns the registries named by REGISTRY=HOST[:PORT] values that
+// are not among registries, sorted: most likely typing mistakes.
+func (e Endpoints) Unused(registries []string) []string {
+	seen := map[string]bool{}
+	for _, r := range registries {
+		seen[strings.ToLower(r)] = true
+	}
+	var unused []string
+	for r := range e.byRegistry {
+		if !seen[r] {
+			unused = append(unused, r)
+		}
+	}
+	sort.Strings(unused)
+	return unused
 }
 
 func isLoopback(host string) bool {

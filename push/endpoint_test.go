@@ -3,6 +3,8 @@ package push
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const ecrHost = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -304,5 +306,37 @@ func TestEndpointURL(t *testing.T) {
 				t.Errorf("%+v.URL() = %s, want %s", tt.ep, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseEndpointsHostNames: a host must be a host name or an IP address;
+// anything else would only fail later, in a confusing image reference.
+func TestParseEndpointsHostNames(t *testing.T) {
+	for _, v := range []string{"garbage!!", "under_score.example", "-lead.example:5000",
+		"a..b", "x=bad host"} {
+		if _, err := ParseEndpoints([]string{v}); err == nil {
+			t.Errorf("ParseEndpoints(%q) = nil error, want one", v)
+		}
+	}
+	for _, v := range []string{"registry.example.com", "proxy-1.internal:8443", "10.0.0.7:5000"} {
+		if _, err := ParseEndpoints([]string{v}); err != nil {
+			t.Errorf("ParseEndpoints(%q) = %v, want no error", v, err)
+		}
+	}
+}
+
+// TestEndpointsUnused names the per-registry endpoints no registry uses.
+func TestEndpointsUnused(t *testing.T) {
+	eps, err := ParseEndpoints([]string{
+		"111111111111.dkr.ecr.eu-west-1.amazonaws.com=127.0.0.1:5000",
+		"222222222222.dkr.ecr.us-west-2.amazonaws.com=127.0.0.1:5001",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := eps.Unused([]string{"111111111111.dkr.ecr.eu-west-1.amazonaws.com"})
+	want := []string{"222222222222.dkr.ecr.us-west-2.amazonaws.com"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Unused() (-want +got):\n%s", diff)
 	}
 }

@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -34,6 +35,10 @@ func Connect(ctx context.Context, host string) (*client.Client, error) {
 	return ConnectWith(ctx, opts...)
 }
 
+// pingTimeout bounds the first call to an engine, so that an address that
+// accepts connections but never answers fails instead of hanging.
+const pingTimeout = 20 * time.Second
+
 // ConnectWith opens a client for the Docker Engine that opts name, such as
 // the endpoint of a docker context, and checks that it answers, negotiating
 // the API version.
@@ -42,7 +47,9 @@ func ConnectWith(ctx context.Context, opts ...client.Opt) (*client.Client, error
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Docker Engine client: %w", err)
 	}
-	if _, err := c.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+	pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if _, err := c.Ping(pingCtx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("connecting to the Docker Engine at %s: %w", c.DaemonHost(), err)
 	}

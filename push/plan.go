@@ -97,10 +97,8 @@ type PlanOptions struct {
 // skipped.
 func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 	opts PlanOptions) (*Plan, error) {
-	for _, t := range opts.Tags {
-		if !validTag(t) {
-			return nil, fmt.Errorf("tag %q is not a valid image tag", t)
-		}
+	if err := CheckTags(opts.Tags); err != nil {
+		return nil, err
 	}
 	p := &Plan{}
 	images := &imageCache{engine: engine}
@@ -109,7 +107,7 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 		idx := reposFor(repos, m.Key)
 		if len(idx) == 0 {
 			return nil, fmt.Errorf("image mapping %q: no repository has that name or construct "+
-				"path (repositories: %s)", m.Key+"="+m.Image, describe(repos))
+				"path (repositories: %s): %w", m.Key+"="+m.Image, describe(repos), ErrUsage)
 		}
 		img, tag, err := inspectMapped(ctx, engine, m)
 		if err != nil {
@@ -120,18 +118,17 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 		tags := withExtra(tag, opts.Tags)
 		if len(tags) == 0 {
 			return nil, fmt.Errorf("image mapping %q: a reference by digest has no tag to "+
-				"push; name one with --tag", m.Key+"="+m.Image)
+				"push; name one with --tag: %w", m.Key+"="+m.Image, ErrUsage)
 		}
 		for _, i := range idx {
 			if mapped[i] {
-				return nil, fmt.Errorf("image mapping %q: repository %s is already mapped",
-					m.Key+"="+m.Image, label(repos[i]))
+				return nil, fmt.Errorf("image mapping %q: repository %s is already mapped: %w",
+					m.Key+"="+m.Image, label(repos[i]), ErrUsage)
 			}
 			mapped[i] = true
 			if repos[i].URI == "" {
-				return nil, fmt.Errorf("image mapping %q: the name, account or region of "+
-					"repository %s is unknown: deploy its stack or pass the outputs file",
-					m.Key+"="+m.Image, label(repos[i]))
+				return nil, fmt.Errorf("image mapping %q: repository %s: %s",
+					m.Key+"="+m.Image, label(repos[i]), unknownReason(repos[i]))
 			}
 			p.add(repos[i], m.Image, id, tags, opts.Endpoints)
 		}
@@ -143,7 +140,7 @@ func MakePlan(ctx context.Context, engine Engine, repos []stackinfo.Repository,
 			continue
 		}
 		if r.URI == "" {
-			p.Skipped = append(p.Skipped, Skip{r, "name, account or region unknown"})
+			p.Skipped = append(p.Skipped, Skip{r, unknownReason(r)})
 			continue
 		}
 		if local == nil {
@@ -247,19 +244,60 @@ func (p *Plan) check() error {
 	return nil
 }
 
+// CheckTags refuses a tag that docker would refuse.
+func CheckTags(tags []string) error {
+	for _, t := range tags {
+		if !validTag(t) {
+			return fmt.Errorf("tag %q is not a valid image tag (letters, digits, _ . -, "+
+				"at most 128, not starting with . or -): %w", t, ErrUsage)
+		}
+	}
+	return nil
+}
+
+// ErrUsage marks a mistake in what the user asked for: a mapping or tag that
+// is malformed or names nothing.
+var ErrUsage = errors.New("check the command line")
+
+// unknownReason says which part of a repository's URI is unknown, and what
+// would make it known.
+func unknownReason(r stackinfo.Repository) string {
+	switch {
+	case r.Name == "":
+		return "its name is unknown: deploy its stack, or pass the outputs file"
+	case r.Region == "":
+		return "its stack's region is unknown: pass --region or set AWS_REGION"
+	case r.Account == "":
+		return "its stack's account is unknown: it is asked of STS, which --offline skips"
+	}
+	return "its URI is unknown"
+}
+
+// idPattern is a local image id, full ("sha256:" and 64 hex digits) or
+// short (12 or more hex digits).
+var idPattern = regexp.MustCompile(`^(sha256:[0-9a-f]{64}|[0-9a-f]{12,64})$`)
+
+// isImageID reports whether a mapped reference is an image id. A full id
+// looks like a name and tag to the reference parser ("sha256" tagged with
+// the digits); an id has no tag of its own, so the default tag applies.
+func isImageID(ref string) bool { return idPattern.MatchString(ref) }
+
 // inspectMapped finds a mapped local image and the tag it is pushed under.
 func inspectMapped(ctx context.Context, engine Engine,
 	m Mapping) (img *LocalImage, tag string, err error) {
 	ref, err := reference.ParseNormalizedNamed(m.Image)
 	if err != nil {
-		return nil, "", fmt.Errorf("image mapping %q: %q is not an image reference: %w",
-			m.Key+"="+m.Image, m.Image, err)
+		return nil, "", fmt.Errorf("image mapping %q: %q is not an image reference (%w): %w",
+			m.Key+"="+m.Image, m.Image, err, ErrUsage)
 	}
 	if _, digested := ref.(reference.Digested); !digested {
 		ref = reference.TagNameOnly(ref)
 	}
 	if tagged, ok := ref.(reference.Tagged); ok {
 		tag = tagged.Tag()
+	}
+	if isImageID(m.Image) {
+		tag = "latest"
 	}
 	info, err := engine.ImageInspect(ctx, m.Image)
 	if cerrdefs.IsNotFound(err) {

@@ -213,8 +213,10 @@ func TestMakePlan(t *testing.T) {
 			repos:    []stackinfo.Repository{repoNoName, repoWeb, repoNoAccount},
 			wantJobs: []string{"web-api:1 1111 -> " + ecrHost + "/web-api:1"},
 			wantSkip: []string{
-				"WebApiStack/CacheRepo: name, account or region unknown",
-				"AgnosticStack/JobsRepo: name, account or region unknown",
+				"WebApiStack/CacheRepo: its name is unknown: deploy its stack, or pass the " +
+					"outputs file",
+				"AgnosticStack/JobsRepo: its stack's region is unknown: pass --region or " +
+					"set AWS_REGION",
 			},
 		},
 		{
@@ -263,6 +265,20 @@ func TestMakePlan(t *testing.T) {
 			},
 			wantJobs: []string{
 				"worker@" + digestA + " 3333 -> " + ecrHost + "/webapistack-workerrepo-abc:v1",
+			},
+		},
+		{
+			// An id parses as the name "sha256" tagged with the digits; it
+			// must get the default tag instead.
+			name:    "mapping by full image id",
+			images:  []image.Summary{summary(idWorker)},
+			aliases: map[string]string{idWorker: idWorker},
+			repos:   []stackinfo.Repository{repoWorker},
+			opts: PlanOptions{Mappings: []Mapping{
+				{Key: "WebApiStack/WorkerRepo", Image: idWorker},
+			}},
+			wantJobs: []string{
+				idWorker + " 3333 -> " + ecrHost + "/webapistack-workerrepo-abc:latest",
 			},
 		},
 		{

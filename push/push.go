@@ -405,7 +405,7 @@ func (r *run) restoreTag(ctx context.Context, j Job, target, previousID string) 
 			Source: previousID, Target: target})
 	}
 	if err != nil {
-		r.log.Warn("could not restore the local tag", "tag", target, "error", err)
+		r.log.Warn("could not restore the local tag", "ref", target, "error", err)
 	}
 }
 

@@ -31,6 +31,8 @@ type Result struct {
 // Report is the machine-readable outcome of a run.
 type Report struct {
 	Results []Result `json:"results"`
+	// Error says why the run stopped before it could push, if it did.
+	Error string `json:"error,omitempty"`
 }
 
 // Failed reports whether any result failed or was cancelled.

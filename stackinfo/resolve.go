@@ -815,12 +815,16 @@ func selectStacks(stacks []Stack, patterns []string) ([]int, error) {
 			for j, s := range stacks {
 				names[j] = s.Path
 			}
-			return nil, fmt.Errorf("stack pattern %q matches no stack (stacks: %s)",
-				pat, strings.Join(names, ", "))
+			return nil, fmt.Errorf("stack pattern %q matches no stack (stacks: %s): %w",
+				pat, strings.Join(names, ", "), ErrStackSelection)
 		}
 	}
 	return out, nil
 }
+
+// ErrStackSelection marks a stack pattern that is malformed or matches no
+// stack: a mistake in what the user asked for.
+var ErrStackSelection = errors.New("check the stack selection")
 
 // matchStack reports whether pattern matches the stack's name or display
 // path. Display paths always use '/', whatever the OS.
@@ -828,7 +832,7 @@ func matchStack(pattern string, s Stack) (bool, error) {
 	for _, name := range []string{s.Name, s.Path} {
 		ok, err := doublestar.Match(pattern, name)
 		if err != nil {
-			return false, fmt.Errorf("stack pattern %q: %w", pattern, err)
+			return false, fmt.Errorf("stack pattern %q: %w: %w", pattern, err, ErrStackSelection)
 		}
 		if ok {
 			return true, nil

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -43,8 +45,11 @@ func (a *awsClients) config(ctx context.Context) (aws.Config, error) {
 		if a.maxAttempts > 0 {
 			opts = append(opts, config.WithRetryMaxAttempts(a.maxAttempts))
 		}
+		// Each AWS request is small; one that takes longer than this is an
+		// endpoint that accepts connections but does not answer.
 		opts = append(opts, config.WithAppID("cdkpush"),
-			config.WithLogger(sdkLogger{a.log}))
+			config.WithLogger(sdkLogger{a.log}),
+			config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(awsRequestTimeout)))
 		a.cfg, a.err = config.LoadDefaultConfig(ctx, opts...)
 		if a.err != nil {
 			a.err = fmt.Errorf("loading the AWS configuration (profile %q): %w", a.profile, a.err)
@@ -52,6 +57,9 @@ func (a *awsClients) config(ctx context.Context) (aws.Config, error) {
 	})
 	return a.cfg, a.err
 }
+
+// awsRequestTimeout bounds one AWS API request, retries apart.
+const awsRequestTimeout = 30 * time.Second
 
 // newAWSClients returns the AWS clients of a run: the profile is --profile,
 // else cdk.json's.

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/cdkpush/cdkpush/push"
+	"github.com/cdkpush/cdkpush/stackinfo"
 )
 
 // Exit codes.
@@ -32,8 +35,16 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// errReported says the failure was already printed in detail.
-var errReported = errors.New("one or more pushes failed")
+// failures says how many of a run's pushes or logins failed; each was
+// already printed in detail.
+type failures struct {
+	failed, total int
+	what          string // "pushes", "registry logins"
+}
+
+func (e failures) Error() string {
+	return fmt.Sprintf("%d of %d %s failed", e.failed, e.total, e.what)
+}
 
 // Main runs cdkpush with args and returns the process exit code.
 func Main(ctx context.Context, args []string, s Streams) int {
@@ -46,13 +57,14 @@ func Main(ctx context.Context, args []string, s Streams) int {
 	case ctx.Err() != nil:
 		fmt.Fprintln(s.Err, "cdkpush: interrupted")
 		return exitInterrupted
-	case errors.Is(err, errReported):
+	case errors.As(err, new(failures)):
 		fmt.Fprintln(s.Err, "cdkpush:", err)
 		return exitFailure
 	}
 	fmt.Fprintln(s.Err, "cdkpush:", err)
 	var u usageError
-	if errors.As(err, &u) {
+	if errors.As(err, &u) || errors.Is(err, push.ErrUsage) ||
+		errors.Is(err, stackinfo.ErrStackSelection) {
 		fmt.Fprintln(s.Err, "Run 'cdkpush --help' for usage.")
 		return exitUsage
 	}

@@ -146,7 +146,7 @@ func runLogin(cmd *cobra.Command, opts *options, lo *loginOptions) error {
 	for _, err := range failed {
 		fmt.Fprintln(opts.streams.Err, "cdkpush:", err)
 	}
-	return loginFailures{failed: len(failed), total: len(r.registries)}
+	return failures{failed: len(failed), total: len(r.registries), what: "registry logins"}
 }
 
 // loginOne logs docker in to one registry, reached at ep.
@@ -290,14 +290,3 @@ func hostList(regs []login.Registry) string {
 	}
 	return strings.Join(hosts, ", ")
 }
-
-// loginFailures is the error of a login to several registries of which
-// some failed; each failure was already printed.
-type loginFailures struct{ failed, total int }
-
-func (e loginFailures) Error() string {
-	return fmt.Sprintf("%d of %d registry logins failed", e.failed, e.total)
-}
-
-// Is makes Main treat the failures as reported.
-func (e loginFailures) Is(target error) bool { return target == errReported }

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cdkpush/cdkpush/push"
 )
 
 // sandbox keeps the AWS SDK and the Docker client away from the user's
@@ -187,5 +190,79 @@ func TestMainInterrupted(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "cdkpush: interrupted") {
 		t.Errorf("Main(push) stderr = %q, want \"cdkpush: interrupted\"", stderr.String())
+	}
+}
+
+// TestMainUsageErrorsInProject: mistakes in what the user asks of a real
+// project are usage errors too (exit 2), found before anything is pushed.
+func TestMainUsageErrorsInProject(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{
+			name:    "stack pattern that matches nothing",
+			args:    []string{"--stack", "Nope"},
+			wantErr: `stack pattern "Nope" matches no stack`,
+		},
+		{
+			name:    "malformed stack pattern",
+			args:    []string{"--stack", "["},
+			wantErr: `stack pattern "["`,
+		},
+		{
+			name:    "invalid tag",
+			args:    []string{"--tag", "Bad Tag"},
+			wantErr: `tag "Bad Tag" is not a valid image tag`,
+		},
+		{
+			name:    "registry endpoint host that is not a host",
+			args:    []string{"--registry-endpoint", "garbage!!"},
+			wantErr: `"garbage!!" is not a host name or IP address`,
+		},
+		{
+			name: "registry endpoint for a registry the project does not use",
+			args: []string{"--registry-endpoint",
+				"999999999999.dkr.ecr.us-east-1.amazonaws.com=127.0.0.1:5000"},
+			wantErr: `registry endpoint for "999999999999.dkr.ecr.us-east-1.amazonaws.com"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sandbox(t)
+			args := append([]string{"push", "--offline", "--dir", exampleProject(t),
+				"--docker-host", "unix:///nonexistent.sock"}, tt.args...)
+			code, stdout, stderr := run(t, args...)
+			if code != exitUsage {
+				t.Errorf("Main(%q) = %d, want %d; stderr:\n%s", args, code, exitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("Main(%q) stderr = %q, want it to contain %q", args, stderr, tt.wantErr)
+			}
+			if stdout != "" {
+				t.Errorf("Main(%q) stdout = %q, want none", args, stdout)
+			}
+		})
+	}
+}
+
+// TestPushJSONWhenStoppedEarly: with --json, a run that stops before
+// pushing still prints a JSON report, holding the error.
+func TestPushJSONWhenStoppedEarly(t *testing.T) {
+	sandbox(t)
+	args := []string{"push", "--json", "--offline", "--dir", exampleProject(t),
+		"--docker-host", "unix:///nonexistent.sock"}
+	code, stdout, _ := run(t, args...)
+	if code != exitFailure {
+		t.Errorf("Main(%q) = %d, want %d", args, code, exitFailure)
+	}
+	var report push.Report
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatalf("Main(%q) stdout = %q, not a JSON report: %v", args, stdout, err)
+	}
+	if report.Results == nil || len(report.Results) != 0 ||
+		!strings.Contains(report.Error, "unix:///nonexistent.sock") {
+		t.Errorf("Main(%q) report = %+v, want no results and the engine error", args, report)
 	}
 }

@@ -89,7 +89,8 @@ func addFlags(cmd *cobra.Command, o *options) {
 		"map a local image to a repository: KEY=LOCALREF, KEY a repository name or "+
 			"construct path (repeatable)")
 	f.StringArrayVar(&o.Tags, "tag", nil, "also push under this tag (repeatable)")
-	f.BoolVar(&o.JSON, "json", false, "print a JSON report on stdout instead of digests")
+	f.BoolVar(&o.JSON, "json", false,
+		"print JSON on stdout: the push report, or the plan (default: digests or a table)")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "log debug messages on stderr")
 	f.StringArrayVar(&o.RegistryEndpoints, "registry-endpoint", nil,
 		"send registry traffic to HOST[:PORT] instead of every ECR host, or "+

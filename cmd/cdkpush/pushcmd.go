@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +22,19 @@ import (
 // per pushed or up-to-date tag on stdout, or the JSON report with --json.
 // --report writes the JSON report to a file as well. When interrupted, it
 // still prints and writes what finished.
-func runPush(cmd *cobra.Command, opts *options) error {
+func runPush(cmd *cobra.Command, opts *options) (err error) {
 	ctx := cmd.Context()
+	// A script that asked for JSON gets JSON even when the run stops
+	// before pushing: no results, and the error.
+	reported := false
+	defer func() {
+		if err != nil && !reported && opts.JSON {
+			report := push.Report{Results: []push.Result{}, Error: err.Error()}
+			if perr := encodeReport(opts.streams.Out, report); perr != nil {
+				err = errors.Join(err, perr)
+			}
+		}
+	}()
 	s, err := newSession(cmd, opts)
 	if err != nil {
 		return err
@@ -79,6 +91,7 @@ func runPush(cmd *cobra.Command, opts *options) error {
 	if opts.Report != "" {
 		reportErr = writeReport(opts.Report, report)
 	}
+	reported = true
 	if err := printReport(opts.streams.Out, report, opts.JSON); err != nil {
 		return err
 	}
@@ -97,7 +110,7 @@ func runPush(cmd *cobra.Command, opts *options) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d pushes failed: %w", failed, len(plan.Jobs), errReported)
+		return failures{failed: failed, total: len(plan.Jobs), what: "pushes"}
 	}
 	return nil
 }

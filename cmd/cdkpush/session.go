@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +40,9 @@ func newSession(cmd *cobra.Command, opts *options) (*session, error) {
 			return nil, usageError{err}
 		}
 		s.mappings = append(s.mappings, m)
+	}
+	if err := push.CheckTags(opts.Tags); err != nil {
+		return nil, err
 	}
 	eps, err := push.ParseEndpoints(opts.RegistryEndpoints)
 	if err != nil {
@@ -75,7 +80,28 @@ func newSession(cmd *cobra.Command, opts *options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkEndpoints(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkEndpoints refuses a REGISTRY=HOST[:PORT] endpoint whose registry
+// holds none of the selected repositories: most likely a typing mistake,
+// which would otherwise send the pushes to the real registry.
+func (s *session) checkEndpoints() error {
+	var registries []string
+	for _, r := range s.project.Repositories {
+		if host, _, ok := strings.Cut(r.URI, "/"); ok {
+			registries = append(registries, host)
+		}
+	}
+	if unused := s.endpoints.Unused(registries); len(unused) > 0 {
+		return usagef("registry endpoint for %q: no selected repository is in that "+
+			"registry (registries: %s)", unused[0], strings.Join(slices.Compact(
+			slices.Sorted(slices.Values(registries))), ", "))
+	}
+	return nil
 }
 
 // regionSource says where the configured region comes from, for the stacks
