@@ -355,7 +355,8 @@ func TestOptionsEnvNames(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{name: "key name", env: map[string]string{"CDKPUSH_STACKS": "A B"}, want: []string{"A", "B"}},
+		{name: "key name", env: map[string]string{"CDKPUSH_STACKS": "A B"},
+			want: []string{"A", "B"}},
 		{name: "flag name", env: map[string]string{"CDKPUSH_STACK": "Prod/*"},
 			want: []string{"Prod/*"}},
 	}
