@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -112,6 +114,12 @@ func (x *exports) export(ctx context.Context, id, ref string) (string, error) {
 	if err == nil {
 		_, err = io.Copy(f, rc)
 		rc.Close()
+	}
+	if err != nil && strings.Contains(err.Error(), "empty export") {
+		// An image without layers (FROM scratch with no COPY) cannot be
+		// exported by the engine; the engine can still push it.
+		err = fmt.Errorf("%w (the engine cannot export an image without layers: "+
+			"push it with --upload engine)", err)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -230,7 +238,7 @@ const layerJobs = 3
 // transport is the HTTP transport of uploads to ep: the Pusher's, or
 // go-containerregistry's default, kept to HTTPS unless ep is plain HTTP.
 func (r *run) transport(ep Endpoint) http.RoundTripper {
-	t := remote.DefaultTransport
+	t := http.RoundTripper(defaultTransport)
 	if r.p.HTTPClient != nil && r.p.HTTPClient.Transport != nil {
 		t = r.p.HTTPClient.Transport
 	}
@@ -239,6 +247,19 @@ func (r *run) transport(ep Endpoint) http.RoundTripper {
 	}
 	return httpsOnly{next: t}
 }
+
+// defaultTransport is go-containerregistry's transport with a bound on the
+// wait for each answer: a registry that takes requests but never answers
+// fails the try (and is retried) instead of stalling the run. Uploads
+// themselves are not bounded, only the wait after them.
+var defaultTransport = func() *http.Transport {
+	t := remote.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = responseTimeout
+	return t
+}()
+
+// responseTimeout is how long a registry may take to start answering.
+const responseTimeout = 30 * time.Second
 
 // httpsOnly refuses plain HTTP requests. go-containerregistry falls back to
 // plain HTTP for loopback and private addresses when HTTPS fails; for an

@@ -36,7 +36,7 @@ const maxManifestSize = 4 << 20
 
 // registryTimeout bounds one registry request, so that a registry that
 // accepts the connection and never answers cannot stall the run.
-const registryTimeout = 2 * time.Minute
+const registryTimeout = 30 * time.Second
 
 // StatusError is a registry's answer with an HTTP status other than the
 // ones the request expects.

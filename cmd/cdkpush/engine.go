@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/connhelper"
 	dockerctx "github.com/docker/cli/cli/context/docker"
 	"github.com/docker/cli/cli/context/store"
 	"github.com/moby/moby/client"
@@ -29,6 +30,22 @@ type engineEndpoint struct {
 // else the default socket.
 const defaultContext = "default"
 
+// hostEndpoint is the engine at a DOCKER_HOST-style address. An ssh://
+// address goes through the docker CLI's connection helper, which runs ssh
+// (with arguments, no shell) and `docker system dial-stdio` on the far host.
+func hostEndpoint(host, source string) (engineEndpoint, error) {
+	helper, err := connhelper.GetConnectionHelper(host)
+	if err != nil {
+		return engineEndpoint{}, fmt.Errorf("docker host %q (from %s): %w", host, source, err)
+	}
+	opts := []client.Opt{client.FromEnv, client.WithHost(host)}
+	if helper != nil {
+		opts = []client.Opt{client.FromEnv, client.WithHost(helper.Host),
+			client.WithDialContext(helper.Dialer)}
+	}
+	return engineEndpoint{host: host, source: source, opts: opts}, nil
+}
+
 // resolveEngine picks the Docker Engine as the docker CLI does: --docker-host
 // (or its CDKPUSH_DOCKER_HOST and cdkpush.yaml forms), then DOCKER_HOST,
 // then the docker context DOCKER_CONTEXT names, then the config file's
@@ -37,12 +54,10 @@ const defaultContext = "default"
 // Podman's docker-compatible socket is just another unix:// address.
 func resolveEngine(flagHost string, getenv func(string) string) (engineEndpoint, error) {
 	if flagHost != "" {
-		return engineEndpoint{host: flagHost, source: "--docker-host",
-			opts: []client.Opt{client.FromEnv, client.WithHost(flagHost)}}, nil
+		return hostEndpoint(flagHost, "--docker-host")
 	}
 	if h := getenv("DOCKER_HOST"); h != "" {
-		return engineEndpoint{host: h, source: "DOCKER_HOST",
-			opts: []client.Opt{client.FromEnv, client.WithHost(h)}}, nil
+		return hostEndpoint(h, "DOCKER_HOST")
 	}
 	dir := getenv("DOCKER_CONFIG")
 	if dir == "" {

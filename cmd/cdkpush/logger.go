@@ -6,11 +6,15 @@ import (
 )
 
 // newLogger logs to w as key=value text without timestamps: INFO messages
-// bare, others with their level. verbose adds DEBUG messages.
-func newLogger(w io.Writer, verbose bool) *slog.Logger {
+// bare, others with their level. verbose adds DEBUG messages; quiet, unless
+// verbose, leaves only warnings and errors.
+func newLogger(w io.Writer, verbose, quiet bool) *slog.Logger {
 	level := slog.LevelInfo
-	if verbose {
+	switch {
+	case verbose:
 		level = slog.LevelDebug
+	case quiet:
+		level = slog.LevelWarn
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: level,

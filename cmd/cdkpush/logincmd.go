@@ -230,7 +230,7 @@ func newLoginRun(cmd *cobra.Command, opts *options, lo *loginOptions) (*loginRun
 	if err := opts.load(cmd.Flags()); err != nil {
 		return nil, err
 	}
-	r := &loginRun{log: newLogger(opts.streams.Err, opts.Verbose)}
+	r := &loginRun{log: newLogger(opts.streams.Err, opts.Verbose, opts.Quiet)}
 	eps, err := push.ParseEndpoints(opts.RegistryEndpoints)
 	if err != nil {
 		return nil, usageError{err}

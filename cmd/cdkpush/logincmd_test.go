@@ -274,7 +274,7 @@ func TestProjectRegistries(t *testing.T) {
 		{Path: "D/Unknown"},
 	}
 	var logs strings.Builder
-	got := hostList(projectRegistries(repos, newLogger(&logs, false)))
+	got := hostList(projectRegistries(repos, newLogger(&logs, false, false)))
 	want := "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn, " + testHost + ", " +
 		"210987654321.dkr.ecr.eu-west-1.amazonaws.com"
 	if got != want {

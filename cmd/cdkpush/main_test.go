@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -264,5 +265,49 @@ func TestPushJSONWhenStoppedEarly(t *testing.T) {
 	if report.Results == nil || len(report.Results) != 0 ||
 		!strings.Contains(report.Error, "unix:///nonexistent.sock") {
 		t.Errorf("Main(%q) report = %+v, want no results and the engine error", args, report)
+	}
+}
+
+// TestPushReportWhenStoppedEarly: --report FILE is rewritten by a run that
+// stops before pushing, so an older report cannot be taken for this one's.
+func TestPushReportWhenStoppedEarly(t *testing.T) {
+	sandbox(t)
+	file := t.TempDir() + "/report.json"
+	writeFile(t, file, `{"results":[{"status":"up-to-date"}]}`)
+	args := []string{"push", "--report", file, "--offline", "--dir", exampleProject(t),
+		"--docker-host", "unix:///nonexistent.sock"}
+	if code, _, _ := run(t, args...); code != exitFailure {
+		t.Errorf("Main(%q) = %d, want %d", args, code, exitFailure)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report push.Report
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatalf("report %s = %q, not JSON: %v", file, data, err)
+	}
+	if len(report.Results) != 0 || !strings.Contains(report.Error, "nonexistent.sock") {
+		t.Errorf("report = %+v, want no results and the engine error", report)
+	}
+}
+
+// TestHostEndpointSSH: an ssh:// DOCKER_HOST goes through the docker CLI's
+// connection helper, which dials through ssh, not as a TCP host name.
+func TestHostEndpointSSH(t *testing.T) {
+	ep, err := hostEndpoint("ssh://deploy@build.example:2222", "DOCKER_HOST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ep.opts) != 3 {
+		t.Errorf("hostEndpoint(ssh://...) has %d client options, want 3 (with a dialer)",
+			len(ep.opts))
+	}
+	plain, err := hostEndpoint("unix:///run/docker.sock", "DOCKER_HOST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.opts) != 2 {
+		t.Errorf("hostEndpoint(unix://...) has %d client options, want 2", len(plain.opts))
 	}
 }

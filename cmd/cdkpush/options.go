@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
 // configFile is the optional settings file in the project folder.
@@ -285,6 +288,23 @@ func mergeConfigFile(v *viper.Viper, path string) error {
 		if top, _, _ := strings.Cut(k, "."); !known[top] {
 			return usagef("reading %s: unknown key %q (known keys: %s)",
 				path, k, strings.Join(names, ", "))
+		}
+	}
+	// No setting is a mapping. viper drops an empty one from its keys, which
+	// would leave the setting silently unset, so the file is read as YAML
+	// once more to find them.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("reading %s: %w", path, err)
+	}
+	var top map[string]any
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return usagef("reading %s: %w", path, err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(top)) {
+		if _, isMap := top[k].(map[string]any); isMap {
+			return usagef("reading %s: key %q holds a mapping; want %s", path, k,
+				"a string, number, true or false, or a list")
 		}
 	}
 	if err := v.MergeConfigMap(file.AllSettings()); err != nil {

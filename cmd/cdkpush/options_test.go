@@ -267,12 +267,12 @@ func TestOptionsLoadErrors(t *testing.T) {
 		{
 			name:    "stacks as a mapping",
 			yaml:    "stacks: {a: b}\n",
-			wantErr: []string{`setting "stacks"`, "not a list of strings"},
+			wantErr: []string{"$FILE", `key "stacks" holds a mapping`},
 		},
 		{
 			name:    "images as a mapping",
 			yaml:    "images: {web-api: web-api:1}\n",
-			wantErr: []string{`setting "images"`, "not a list of strings"},
+			wantErr: []string{"$FILE", `key "images" holds a mapping`},
 		},
 		{
 			name:    "profile as a list",
@@ -282,7 +282,12 @@ func TestOptionsLoadErrors(t *testing.T) {
 		{
 			name:    "registry-endpoint as a mapping",
 			yaml:    "registry-endpoint: {x: y}\n",
-			wantErr: []string{`setting "registry-endpoint"`},
+			wantErr: []string{"$FILE", `key "registry-endpoint" holds a mapping`},
+		},
+		{
+			name:    "an empty mapping",
+			yaml:    "report: {}\n",
+			wantErr: []string{"$FILE", `key "report" holds a mapping`},
 		},
 		{
 			name:    "json not a boolean",

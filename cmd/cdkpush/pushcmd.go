@@ -27,12 +27,18 @@ func runPush(cmd *cobra.Command, opts *options) (err error) {
 	// A script that asked for JSON gets JSON even when the run stops
 	// before pushing: no results, and the error.
 	reported := false
+	// So does --report FILE: an older report must not outlive a run that
+	// failed.
 	defer func() {
-		if err != nil && !reported && opts.JSON {
-			report := push.Report{Results: []push.Result{}, Error: err.Error()}
-			if perr := encodeReport(opts.streams.Out, report); perr != nil {
-				err = errors.Join(err, perr)
-			}
+		if err == nil || reported {
+			return
+		}
+		report := push.Report{Results: []push.Result{}, Error: err.Error()}
+		if opts.JSON {
+			err = errors.Join(err, encodeReport(opts.streams.Out, report))
+		}
+		if opts.Report != "" {
+			err = errors.Join(err, writeReport(opts.Report, report))
 		}
 	}()
 	s, err := newSession(cmd, opts)
@@ -75,7 +81,7 @@ func runPush(cmd *cobra.Command, opts *options) (err error) {
 		Concurrency: opts.Concurrency,
 		Upload:      s.upload,
 		OnEvent:     prog.event,
-		Logger:      newLogger(prog.writer(), opts.Verbose),
+		Logger:      newLogger(prog.writer(), opts.Verbose, opts.Quiet),
 	}
 	// After the registry refuses a token, the pusher drops it and asks
 	// for a new one, where the provider can forget tokens.

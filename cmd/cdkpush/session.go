@@ -33,7 +33,7 @@ func newSession(cmd *cobra.Command, opts *options) (*session, error) {
 	if err := opts.load(cmd.Flags()); err != nil {
 		return nil, err
 	}
-	s := &session{opts: opts, log: newLogger(opts.streams.Err, opts.Verbose)}
+	s := &session{opts: opts, log: newLogger(opts.streams.Err, opts.Verbose, opts.Quiet)}
 	for _, v := range opts.Images {
 		m, err := push.ParseMapping(v)
 		if err != nil {
@@ -58,6 +58,10 @@ func newSession(cmd *cobra.Command, opts *options) (*session, error) {
 		return nil, usageError{err}
 	}
 
+	if st, err := os.Stat(opts.Dir); err != nil || !st.IsDir() {
+		return nil, usagef("project folder %q (--dir) does not exist or is not a folder",
+			opts.Dir)
+	}
 	ctx := cmd.Context()
 	cfg, err := stackinfo.ReadCDKConfig(opts.Dir)
 	if err != nil {
