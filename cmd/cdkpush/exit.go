@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/cdkpush/cdkpush/push"
 	"github.com/cdkpush/cdkpush/stackinfo"
@@ -46,6 +47,12 @@ func (e failures) Error() string {
 	return fmt.Sprintf("%d of %d %s failed", e.failed, e.total, e.what)
 }
 
+// printError prints err with every line marked as cdkpush's: an error may
+// join several.
+func printError(w io.Writer, err error) {
+	fmt.Fprintln(w, "cdkpush: "+strings.ReplaceAll(err.Error(), "\n", "\ncdkpush: "))
+}
+
 // Main runs cdkpush with args and returns the process exit code.
 func Main(ctx context.Context, args []string, s Streams) int {
 	root := newRootCmd(s)
@@ -58,10 +65,10 @@ func Main(ctx context.Context, args []string, s Streams) int {
 		fmt.Fprintln(s.Err, "cdkpush: interrupted")
 		return exitInterrupted
 	case errors.As(err, new(failures)):
-		fmt.Fprintln(s.Err, "cdkpush:", err)
+		printError(s.Err, err)
 		return exitFailure
 	}
-	fmt.Fprintln(s.Err, "cdkpush:", err)
+	printError(s.Err, err)
 	var u usageError
 	if errors.As(err, &u) || errors.Is(err, push.ErrUsage) ||
 		errors.Is(err, stackinfo.ErrStackSelection) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,7 +48,17 @@ const planGCPercent = 300
 // runPlan resolves and matches like push, then prints the plan. It logs in
 // nowhere and pushes nothing. Without a reachable Docker Engine it still
 // lists the repositories, with a warning that no image was matched.
-func runPlan(cmd *cobra.Command, opts *options) error {
+func runPlan(cmd *cobra.Command, opts *options) (err error) {
+	// A script that asked for JSON gets JSON on an error too.
+	defer func() {
+		if err != nil && opts.JSON {
+			enc := json.NewEncoder(opts.streams.Out)
+			enc.SetIndent("", "  ")
+			err = errors.Join(err, enc.Encode(struct {
+				Error string `json:"error"`
+			}{err.Error()}))
+		}
+	}()
 	// A plan is one short burst of allocation (reading every assembly file,
 	// writing megabytes of JSON for a large project) by a process that then
 	// exits: collecting garbage less often saves a good part of its time,

@@ -244,8 +244,9 @@ func TestPlanWithoutOutputsFile(t *testing.T) {
 			t.Errorf("Main(%q) stderr = %q, want it to contain %q", args, stderr, want)
 		}
 	}
-	if stdout != "" {
-		t.Errorf("Main(%q) stdout = %q, want none", args, stdout)
+	// --json: the error, as JSON.
+	if !strings.HasPrefix(stdout, "{") || !strings.Contains(stdout, `"error"`) {
+		t.Errorf("Main(%q) stdout = %q, want the error as JSON", args, stdout)
 	}
 }
 
@@ -343,5 +344,26 @@ func TestWriteIndentedJSON(t *testing.T) {
 	}
 	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 		t.Errorf("writeIndentedJSON() mismatch (-json.Encoder +got):\n%s", diff)
+	}
+}
+
+// TestPlanJSONOnError: plan --json prints a JSON object with the error when
+// the plan cannot be made.
+func TestPlanJSONOnError(t *testing.T) {
+	sandbox(t)
+	args := []string{"plan", "--json", "--offline", "--dir", exampleProject(t),
+		"--stack", "Nope"}
+	code, stdout, stderr := run(t, args...)
+	if code != exitUsage {
+		t.Errorf("Main(%q) = %d, want %d; stderr:\n%s", args, code, exitUsage, stderr)
+	}
+	var got struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("Main(%q) stdout = %q, not JSON: %v", args, stdout, err)
+	}
+	if !strings.Contains(got.Error, `"Nope" matches no stack`) {
+		t.Errorf("Main(%q) error = %q, want the stack pattern named", args, got.Error)
 	}
 }
