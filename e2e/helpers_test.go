@@ -27,12 +27,20 @@ type result struct {
 // (dummy keys, no shared files) and the rig's dockerd.
 func cdkpush(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return cdkpushEnv(t, dir, nil, args...)
+}
+
+// cdkpushEnv is cdkpush with extra environment variables, which win over
+// the rig's.
+func cdkpushEnv(t *testing.T, dir string, extra []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, env.binary, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env.rig.Moto.Env()...)
 	cmd.Env = append(cmd.Env, "DOCKER_HOST="+env.rig.Docker.Host, "NO_COLOR=1")
+	cmd.Env = append(cmd.Env, extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -44,8 +52,8 @@ func cdkpush(t *testing.T, dir string, args ...string) result {
 	case err != nil:
 		t.Fatalf("running cdkpush %s: %v", strings.Join(args, " "), err)
 	}
-	t.Logf("cdkpush %s: exit %d\nstdout:\n%s\nstderr:\n%s",
-		strings.Join(args, " "), res.code, res.stdout, res.stderr)
+	t.Logf("cdkpush %s (extra env: %s): exit %d\nstdout:\n%s\nstderr:\n%s",
+		strings.Join(args, " "), strings.Join(extra, " "), res.code, res.stdout, res.stderr)
 	return res
 }
 

@@ -1,46 +1,14 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	dockerctx "github.com/docker/cli/cli/context/docker"
 	"github.com/docker/cli/cli/context/store"
 )
-
-// cdkpushWith runs the binary like cdkpush does, with extra environment
-// variables that win over the usual ones.
-func cdkpushWith(t *testing.T, dir string, extraEnv []string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env.rig.Moto.Env()...)
-	cmd.Env = append(cmd.Env, "DOCKER_HOST="+env.rig.Docker.Host, "NO_COLOR=1")
-	cmd.Env = append(cmd.Env, extraEnv...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		res.code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running cdkpush %s: %v", strings.Join(args, " "), err)
-	}
-	t.Logf("cdkpush %s (%s): exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "),
-		strings.Join(extraEnv, " "), res.code, res.stdout, res.stderr)
-	return res
-}
 
 // dockerContexts writes a docker CLI configuration folder, as `docker
 // context create` and `docker context use` would: contexts by name, each
@@ -84,7 +52,7 @@ func TestPushDockerContext(t *testing.T) {
 	args := []string{"--stack", "PushStack", "--registry-endpoint", env.rig.Registry.Addr}
 
 	t.Run("current context", func(t *testing.T) {
-		res := cdkpushWith(t, dir, []string{"DOCKER_HOST=", "DOCKER_CONTEXT=",
+		res := cdkpushEnv(t, dir, []string{"DOCKER_HOST=", "DOCKER_CONTEXT=",
 			"DOCKER_CONFIG=" + config}, args...)
 		if res.code != 1 {
 			t.Errorf("exit code %d, want 1", res.code)
@@ -96,7 +64,7 @@ func TestPushDockerContext(t *testing.T) {
 		}
 	})
 	t.Run("DOCKER_CONTEXT", func(t *testing.T) {
-		res := cdkpushWith(t, dir, []string{"DOCKER_HOST=", "DOCKER_CONTEXT=rig",
+		res := cdkpushEnv(t, dir, []string{"DOCKER_HOST=", "DOCKER_CONTEXT=rig",
 			"DOCKER_CONFIG=" + config}, args...)
 		if res.code != 0 {
 			t.Errorf("exit code %d, want 0", res.code)
@@ -107,7 +75,7 @@ func TestPushDockerContext(t *testing.T) {
 		}
 	})
 	t.Run("DOCKER_HOST before contexts", func(t *testing.T) {
-		res := cdkpushWith(t, dir, []string{"DOCKER_CONTEXT=broken",
+		res := cdkpushEnv(t, dir, []string{"DOCKER_CONTEXT=broken",
 			"DOCKER_CONFIG=" + config}, args...)
 		if res.code != 0 {
 			t.Errorf("exit code %d, want 0", res.code)

@@ -1,17 +1,13 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -300,33 +296,6 @@ func deployTemplate(t *testing.T, cfg aws.Config, stackName, templatePath string
 		resetAWS(t)
 		t.Fatalf("creating stack %s: %v", stackName, err)
 	}
-}
-
-// cdkpushEnv runs the binary in dir like cdkpush (helpers_test.go) does,
-// with extra environment variables after the rig's.
-func cdkpushEnv(t *testing.T, dir string, extra []string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env.rig.Moto.Env()...)
-	cmd.Env = append(cmd.Env, "DOCKER_HOST="+env.rig.Docker.Host, "NO_COLOR=1")
-	cmd.Env = append(cmd.Env, extra...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		res.code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running cdkpush %s: %v", strings.Join(args, " "), err)
-	}
-	t.Logf("cdkpush %s: exit %d\nstdout:\n%s\nstderr:\n%s",
-		strings.Join(args, " "), res.code, res.stdout, res.stderr)
-	return res
 }
 
 func repoByPath(t *testing.T, p planJSON, path string) struct {
