@@ -48,56 +48,33 @@ func ParseUpload(s string) (Upload, error) {
 // all the jobs that push it, until the run ends.
 type exports struct {
 	engine Engine
-
-	mu      sync.Mutex
-	entries map[string]*exportEntry
+	files  onceMap[exportedFile]
 }
 
-type exportEntry struct {
-	done chan struct{}
+// exportedFile is an image exported to a temporary file.
+type exportedFile struct {
 	path string
 	img  v1.Image
-	err  error
 }
 
 // get exports the image with the given id on first use, and returns it as
-// exportedImage reads it. ref names the image in errors.
+// exportedImage reads it. ref names the image in errors. A failed export is
+// not kept: a retry exports again.
 func (x *exports) get(ctx context.Context, id, ref string) (v1.Image, error) {
-	x.mu.Lock()
-	if x.entries == nil {
-		x.entries = map[string]*exportEntry{}
-	}
-	e, ok := x.entries[id]
-	if !ok {
-		e = &exportEntry{done: make(chan struct{})}
-		x.entries[id] = e
-	}
-	x.mu.Unlock()
-	if !ok {
-		e.path, e.err = x.export(ctx, id, ref)
-		if e.err == nil {
-			if e.img, e.err = exportedImage(e.path); e.err != nil {
-				e.err = fmt.Errorf("reading the export of local image %q: %w", ref, e.err)
-			}
+	f, err := x.files.get(ctx, id, func() (exportedFile, error) {
+		path, err := x.export(ctx, id, ref)
+		if err != nil {
+			return exportedFile{}, err
 		}
-		if e.err != nil {
-			// A failed export is not kept: a retry exports again.
-			if e.path != "" {
-				os.Remove(e.path)
-			}
-			e.path = ""
-			x.mu.Lock()
-			delete(x.entries, id)
-			x.mu.Unlock()
+		img, err := exportedImage(path)
+		if err != nil {
+			os.Remove(path)
+			return exportedFile{}, fmt.Errorf("reading the export of local image %q: %w",
+				ref, err)
 		}
-		close(e.done)
-	}
-	select {
-	case <-e.done:
-		return e.img, e.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+		return exportedFile{path: path, img: img}, nil
+	})
+	return f.img, err
 }
 
 // TODO: export with the engine's platform option (API 1.48) for an image of
@@ -133,17 +110,8 @@ func (x *exports) export(ctx context.Context, id, ref string) (string, error) {
 
 // cleanup removes the exported files.
 func (x *exports) cleanup() {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for id, e := range x.entries {
-		select {
-		case <-e.done:
-			if e.path != "" {
-				os.Remove(e.path)
-			}
-			delete(x.entries, id)
-		default:
-		}
+	for _, f := range x.files.drain() {
+		os.Remove(f.path)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/moby/moby/client"
 )
@@ -38,68 +37,26 @@ func localImage(res client.ImageInspectResult) *LocalImage {
 }
 
 // imageCache inspects each local image once, however many jobs push it,
-// and shares the answer between concurrent callers.
+// and shares the answer between concurrent callers. A cancelled or failed
+// inspection is not kept: the next caller tries again.
 type imageCache struct {
 	engine Engine
-
-	mu      sync.Mutex
-	entries map[string]*imageEntry
-}
-
-type imageEntry struct {
-	done chan struct{}
-	img  *LocalImage
-	err  error
+	images onceMap[*LocalImage]
 }
 
 // add records an inspection made elsewhere, such as by MakePlan.
-func (c *imageCache) add(img *LocalImage) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]*imageEntry{}
-	}
-	if _, ok := c.entries[img.ID]; ok {
-		return
-	}
-	e := &imageEntry{done: make(chan struct{}), img: img}
-	close(e.done)
-	c.entries[img.ID] = e
-}
+func (c *imageCache) add(img *LocalImage) { c.images.put(img.ID, img) }
 
 // get returns the inspection of the image with the given id, inspecting it
 // on first use. ref names the image in errors.
 func (c *imageCache) get(ctx context.Context, id, ref string) (*LocalImage, error) {
-	c.mu.Lock()
-	if c.entries == nil {
-		c.entries = map[string]*imageEntry{}
-	}
-	e, ok := c.entries[id]
-	if !ok {
-		e = &imageEntry{done: make(chan struct{})}
-		c.entries[id] = e
-	}
-	c.mu.Unlock()
-	if !ok {
+	return c.images.get(ctx, id, func() (*LocalImage, error) {
 		res, err := c.engine.ImageInspect(ctx, id)
 		if err != nil {
-			e.err = fmt.Errorf("inspecting local image %q (%s): %w", ref, shortID(id), err)
-			// A cancelled or failed inspection is not kept: the next
-			// caller tries again.
-			c.mu.Lock()
-			delete(c.entries, id)
-			c.mu.Unlock()
-		} else {
-			e.img = localImage(res)
+			return nil, fmt.Errorf("inspecting local image %q (%s): %w", ref, shortID(id), err)
 		}
-		close(e.done)
-	}
-	select {
-	case <-e.done:
-		return e.img, e.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+		return localImage(res), nil
+	})
 }
 
 // shortID is an image id or digest cut to its first 12 hex digits, as
